@@ -1,0 +1,105 @@
+import * as tf from '@tensorflow/tfjs';
+import { multiHeadAttention } from '../ops/attention.js';
+import { linear } from '../ops/linear.js';
+import { groupNorm } from '../ops/normalization.js';
+import { spatialNorm } from '../ops/spatial-norm.js';
+import { type InputShape, ModuleLayer, type ModuleLayerArgs, firstShape } from './module-layer.js';
+import { declareSpatialNorm } from './norm-layers.js';
+
+export interface AttentionBlockConfig {
+  channels: number;
+  heads: number;
+  headDim: number;
+  /** `group`: GroupNorm on x; `spatial`: SpatialNorm on `[x, zq]` (MoVQ decoder). */
+  norm: 'group' | 'spatial';
+  groups: number;
+  eps: number;
+  zqChannels?: number;
+  /**
+   * Width of an added context (`add_k_proj`/`add_v_proj`, diffusers `AttnAddedKVProcessor`): the context's keys and
+   * values come FIRST, then the normalized spatial tokens', in one softmax. Null for plain self-attention.
+   */
+  addedKvDim?: number | null;
+}
+
+/**
+ * A diffusers `Attention` over a spatial feature map with a residual connection: the MoVQ single-head self-attention
+ * and the UNet's joint self + added-context attention (SimpleCrossAttn). Inputs: `[x]`, `[x, zq]` or `[x, context]`.
+ */
+export class AttentionBlock extends ModuleLayer {
+  static readonly className = 'KdAttentionBlock';
+  readonly cfg: AttentionBlockConfig;
+
+  constructor(args: ModuleLayerArgs & AttentionBlockConfig) {
+    super(args);
+    this.cfg = {
+      channels: args.channels,
+      heads: args.heads,
+      headDim: args.headDim,
+      norm: args.norm,
+      groups: args.groups,
+      eps: args.eps,
+      zqChannels: args.zqChannels,
+      addedKvDim: args.addedKvDim ?? null,
+    };
+  }
+
+  override build(): void {
+    const { channels: c, heads, headDim, norm, zqChannels, addedKvDim } = this.cfg;
+    const inner = heads * headDim;
+    if (norm === 'spatial') {
+      declareSpatialNorm((n, s, src, l) => this.param(n, s, src, l), 'spatial_norm.', c, zqChannels!);
+    } else {
+      this.param('group_norm.weight', [c]);
+      this.param('group_norm.bias', [c]);
+    }
+    for (const p of ['to_q', 'to_k', 'to_v']) {
+      this.param(`${p}.weight`, [c, inner], `${p}.weight`, 'linear');
+      this.param(`${p}.bias`, [inner]);
+    }
+    if (addedKvDim != null) {
+      for (const p of ['add_k_proj', 'add_v_proj']) {
+        this.param(`${p}.weight`, [addedKvDim, inner], `${p}.weight`, 'linear');
+        this.param(`${p}.bias`, [inner]);
+      }
+    }
+    this.param('to_out.0.weight', [inner, c], 'to_out.0.weight', 'linear');
+    this.param('to_out.0.bias', [c]);
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: InputShape): tf.Shape {
+    return firstShape(inputShape);
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const list = Array.isArray(inputs) ? inputs : [inputs];
+      const x = list[0] as tf.Tensor4D;
+      const [b, h, w, c] = x.shape;
+      const { heads, headDim, norm, groups, eps, addedKvDim } = this.cfg;
+      const normed =
+        norm === 'spatial'
+          ? spatialNorm(x, list[1] as tf.Tensor4D, (n) => this.w(n), 'spatial_norm.')
+          : groupNorm(x, this.w('group_norm.weight'), this.w('group_norm.bias'), groups, eps);
+      const tokens = tf.reshape(normed, [b, h * w, c]) as tf.Tensor3D;
+      const proj = (t: tf.Tensor, p: string) => linear(t, this.w(`${p}.weight`), this.w(`${p}.bias`)) as tf.Tensor3D;
+      const q = proj(tokens, 'to_q');
+      let k = proj(tokens, 'to_k');
+      let v = proj(tokens, 'to_v');
+      if (addedKvDim != null) {
+        const context = list[1] as tf.Tensor3D;
+        k = tf.concat([proj(context, 'add_k_proj'), k], 1);
+        v = tf.concat([proj(context, 'add_v_proj'), v], 1);
+      }
+      const attended = multiHeadAttention(q, k, v, heads, 1 / Math.sqrt(headDim));
+      const out = linear(attended, this.w('to_out.0.weight'), this.w('to_out.0.bias'));
+      return tf.add(tf.reshape(out, [b, h, w, c]), x);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), ...this.cfg } as tf.serialization.ConfigDict;
+  }
+}
+tf.serialization.registerClass(AttentionBlock);

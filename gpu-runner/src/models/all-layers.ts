@@ -1,0 +1,9 @@
+/**
+ * Imports every custom layer so `tf.serialization.registerClass` has run before a `model.json` is deserialized.
+ * Add each new layer file here.
+ */
+import '../layers/attention-block.js';
+import '../layers/conv2d-layer.js';
+import '../layers/norm-layers.js';
+import '../layers/resnet-block.js';
+import '../layers/vector-quantizer.js';
