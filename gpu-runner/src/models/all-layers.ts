@@ -7,3 +7,5 @@ import '../layers/conv2d-layer.js';
 import '../layers/norm-layers.js';
 import '../layers/resnet-block.js';
 import '../layers/vector-quantizer.js';
+import '../layers/layer-norm-layer.js';
+import '../layers/linear-layer.js';
