@@ -1,8 +1,8 @@
 import {
   bytesToUtf8,
   fixed32ToFloat,
-  type ProtobufField,
   ProtobufDecodeError,
+  type ProtobufField,
   readProtobufFields,
   varintToInt32,
   WireType,
@@ -90,7 +90,9 @@ function expectWire<W extends ProtobufField['wireType']>(
   what: string,
 ): Extract<ProtobufField, { wireType: W }> {
   if (field.wireType !== wireType) {
-    throw new ProtobufDecodeError(`${what} (field ${field.number}) has wire type ${field.wireType}, expected ${wireType}`);
+    throw new ProtobufDecodeError(
+      `${what} (field ${field.number}) has wire type ${field.wireType}, expected ${wireType}`,
+    );
   }
   return field as Extract<ProtobufField, { wireType: W }>;
 }

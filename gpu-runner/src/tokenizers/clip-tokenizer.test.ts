@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadClipTokenizer } from './clip-tokenizer.js';
+
+const FIXTURES = fileURLToPath(new URL('../../test/fixtures/tokenizers', import.meta.url));
+
+/** Reference outputs of transformers' CLIPTokenizer (slow, no ftfy) on the tiny vocabulary, max_length 12. */
+interface ReferenceCase {
+  text: string;
+  input_ids: number[];
+  attention_mask: number[];
+  tokens?: string[];
+}
+const cases = JSON.parse(readFileSync(join(FIXTURES, 'cases.json'), 'utf8')) as {
+  clip: ReferenceCase[];
+  clip_special: { bos: number; eos: number; pad: number; vocab_size: number; model_max_length: number };
+};
+
+describe('CLIP tokenizer (tiny byte-level BPE vocabulary)', async () => {
+  const special = cases.clip_special;
+  const tokenizer = await loadClipTokenizer(join(FIXTURES, 'clip_tiny'), { maxLength: special.model_max_length });
+
+  it('has the reference special ids and vocabulary size', () => {
+    expect([tokenizer.bosId, tokenizer.eosId, tokenizer.padId]).toEqual([special.bos, special.eos, special.pad]);
+    expect(tokenizer.vocabSize).toBe(special.vocab_size);
+    expect(tokenizer.maxLength).toBe(special.model_max_length);
+  });
+
+  it('defaults to 77 tokens when neither the options nor a tokenizer_config.json say otherwise', async () => {
+    const defaulted = await loadClipTokenizer(join(FIXTURES, 'clip_tiny'));
+    expect(defaulted.maxLength).toBe(77);
+    expect(defaulted.encode(['a red cat']).inputIds[0]).toHaveLength(77);
+  });
+
+  it.each(cases.clip.map((c) => [JSON.stringify(c.text).slice(0, 50), c] as const))(
+    'matches the reference ids, mask and tokens for %s',
+    (_name, reference) => {
+      const batch = tokenizer.encode([reference.text]);
+      expect(Array.from(batch.inputIds[0])).toEqual(reference.input_ids);
+      expect(Array.from(batch.attentionMask[0])).toEqual(reference.attention_mask);
+      if (reference.tokens) expect(tokenizer.idsToTokens(batch.inputIds[0])).toEqual(reference.tokens);
+    },
+  );
+
+  it('encodes a whole batch in one call, row by row', () => {
+    const batch = tokenizer.encode(cases.clip.map((c) => c.text));
+    expect(batch.inputIds.map((row) => Array.from(row))).toEqual(cases.clip.map((c) => c.input_ids));
+    expect(batch.attentionMask.map((row) => Array.from(row))).toEqual(cases.clip.map((c) => c.attention_mask));
+  });
+});
