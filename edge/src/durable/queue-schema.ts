@@ -1,0 +1,79 @@
+import type { JobRecord } from '../jobs/types';
+
+/** SQL schema of a queue shard. Idempotent; runs in every constructor. */
+export const QUEUE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  key_object_id TEXT NOT NULL,
+  task TEXT NOT NULL,
+  params TEXT NOT NULL,
+  output_prefix TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL,
+  lease_id TEXT,
+  lease_expires_at INTEGER,
+  runner_id TEXT,
+  progress TEXT,
+  result TEXT,
+  error TEXT,
+  webhook_url TEXT,
+  webhook_secret TEXT,
+  user TEXT,
+  version INTEGER NOT NULL DEFAULT 1,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  started_at INTEGER,
+  completed_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS jobs_queue ON jobs(status, created_at);
+CREATE INDEX IF NOT EXISTS jobs_tenant ON jobs(tenant, created_at);
+CREATE INDEX IF NOT EXISTS jobs_lease ON jobs(status, lease_expires_at);
+CREATE TABLE IF NOT EXISTS key_releases (job_id TEXT PRIMARY KEY, key_object_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  message_id TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER,
+  last_status INTEGER,
+  last_error TEXT,
+  delivered_at INTEGER,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS webhook_due ON webhook_deliveries(next_attempt_at);
+`;
+
+/** A `jobs` row as SQLite returns it. */
+export type JobRow = Record<string, SqlStorageValue>;
+
+const parse = <T>(value: SqlStorageValue): T | null => (value === null ? null : (JSON.parse(value as string) as T));
+
+/** Converts a `jobs` row into a {@link JobRecord} (the webhook secret stays inside the shard). */
+export function rowToJob(row: JobRow): JobRecord {
+  return {
+    id: row.id as string,
+    tenant: row.tenant as string,
+    key_object_id: row.key_object_id as string,
+    task: row.task as JobRecord['task'],
+    params: JSON.parse(row.params as string),
+    output_prefix: row.output_prefix as string,
+    status: row.status as JobRecord['status'],
+    attempts: row.attempts as number,
+    max_attempts: row.max_attempts as number,
+    lease_id: row.lease_id as string | null,
+    lease_expires_at: row.lease_expires_at as number | null,
+    runner_id: row.runner_id as string | null,
+    progress: parse(row.progress),
+    result: parse(row.result),
+    error: parse(row.error),
+    webhook_url: row.webhook_url as string | null,
+    user: row.user as string | null,
+    version: row.version as number,
+    created_at: row.created_at as number,
+    updated_at: row.updated_at as number,
+    started_at: row.started_at as number | null,
+    completed_at: row.completed_at as number | null,
+  };
+}

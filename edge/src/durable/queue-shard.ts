@@ -1,0 +1,469 @@
+import { DurableObject } from 'cloudflare:workers';
+import { readConfig } from '../config';
+import type { Env } from '../env';
+import { presentJob } from '../jobs/present-job';
+import {
+  isTerminal,
+  type JobProgress,
+  type JobRecord,
+  type NewJob,
+  type ResultImage,
+  type Task,
+} from '../jobs/types';
+import { randomToken } from '../lib/random';
+import { ObjectStore } from '../storage/object-store';
+import { WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_DELAYS_MS, deliverWebhook } from '../webhooks/deliver';
+import { makeWebhookMessageId } from '../webhooks/sign';
+import { checkWebhookTarget } from '../webhooks/target-policy';
+import { type JobRow, QUEUE_SCHEMA, rowToJob } from './queue-schema';
+
+/** A granted lease, as returned to a runner. Times are epoch milliseconds. */
+export interface LeaseGrant {
+  job: JobRecord;
+  lease: { id: string; expires_at: number };
+}
+
+/** Outcome of a runner call that needs the current lease. */
+export type LeaseCheck<T> = ({ kind: 'ok' } & T) | { kind: 'not_found' } | { kind: 'conflict'; status: string };
+
+interface LeaseWaiter {
+  tasks: ReadonlySet<Task> | null;
+  wake: () => void;
+}
+
+/**
+ * One shard of the job queue (SQLite-backed). Owns its jobs' whole lifecycle: enqueue, lease with long-poll,
+ * heartbeat, complete/fail/release, lease expiry (by alarm), cancellation, and the side effects of finishing a job
+ * (freeing the key's running slot, webhooks), which are recorded in the same storage transaction and retried by alarm
+ * until done, so none is lost.
+ */
+export class QueueShard extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private leaseWaiters: LeaseWaiter[] = [];
+  private readonly jobWatchers = new Map<string, Set<() => void>>();
+  private sideEffectsRunning = false;
+  private sideEffectsAgain = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(QUEUE_SCHEMA);
+  }
+
+  // ---------------------------------------------------------------- client side
+
+  /** Adds a job unless this shard already holds `capacity` queued jobs. */
+  async enqueue(job: NewJob, capacity: number, now = Date.now()): Promise<{ kind: 'queued'; job: JobRecord } | { kind: 'full' }> {
+    const queued = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE status = 'queued'").one().n;
+    if (queued >= capacity) return { kind: 'full' };
+    const row = this.sql
+      .exec<JobRow>(
+        `INSERT INTO jobs (id, tenant, key_object_id, task, params, output_prefix, status, max_attempts,
+           webhook_url, webhook_secret, user, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?) RETURNING *`,
+        job.id,
+        job.tenant,
+        job.key_object_id,
+        job.task,
+        JSON.stringify(job.params),
+        job.output_prefix,
+        job.max_attempts,
+        job.webhook_url,
+        job.webhook_secret,
+        job.user,
+        now,
+        now,
+      )
+      .one();
+    this.wakeOneLeaseWaiter(job.task);
+    return { kind: 'queued', job: rowToJob(row) };
+  }
+
+  /** A job, if it exists and belongs to `tenant` (null tenant: any owner, for internal use). */
+  async get(id: string, tenant: string | null): Promise<JobRecord | null> {
+    const row = this.sql.exec<JobRow>('SELECT * FROM jobs WHERE id = ?', id).toArray()[0];
+    if (!row || (tenant !== null && row.tenant !== tenant)) return null;
+    return rowToJob(row);
+  }
+
+  /**
+   * Waits until the job's version exceeds `sinceVersion` (any change) or it is terminal, for at most `timeoutMs`.
+   * Used by `Prefer: wait` and the SSE stream.
+   */
+  async watch(id: string, tenant: string, sinceVersion: number, timeoutMs: number): Promise<JobRecord | null> {
+    const current = await this.get(id, tenant);
+    if (!current || current.version > sinceVersion || isTerminal(current.status) || timeoutMs <= 0) return current;
+    await new Promise<void>((resolve) => {
+      const watchers = this.jobWatchers.get(id) ?? new Set();
+      const timer = setTimeout(done, timeoutMs);
+      function done() {
+        clearTimeout(timer);
+        watchers.delete(done);
+        resolve();
+      }
+      watchers.add(done);
+      this.jobWatchers.set(id, watchers);
+    });
+    return this.get(id, tenant);
+  }
+
+  /** The tenant's jobs on this shard, newest first, strictly older than the cursor when given. */
+  async list(tenant: string, limit: number, before: { created_at: number; id: string } | null): Promise<JobRecord[]> {
+    const rows = before
+      ? this.sql.exec<JobRow>(
+          `SELECT * FROM jobs WHERE tenant = ? AND (created_at < ? OR (created_at = ? AND id < ?))
+           ORDER BY created_at DESC, id DESC LIMIT ?`,
+          tenant,
+          before.created_at,
+          before.created_at,
+          before.id,
+          limit,
+        )
+      : this.sql.exec<JobRow>('SELECT * FROM jobs WHERE tenant = ? ORDER BY created_at DESC, id DESC LIMIT ?', tenant, limit);
+    return rows.toArray().map(rowToJob);
+  }
+
+  /**
+   * Cancels a job. A queued job stops at once; a running job is marked cancelled and its runner learns it at the next
+   * heartbeat. Cancelling a cancelled job is a no-op; a finished job cannot be cancelled.
+   */
+  async cancel(id: string, tenant: string, now = Date.now()): Promise<{ kind: 'ok' | 'conflict'; job: JobRecord } | { kind: 'not_found' }> {
+    const job = await this.get(id, tenant);
+    if (!job) return { kind: 'not_found' };
+    if (job.status === 'cancelled') return { kind: 'ok', job };
+    if (isTerminal(job.status)) return { kind: 'conflict', job };
+    const updated = this.transition(id, now, "status = 'cancelled', completed_at = ?", [now]);
+    return { kind: 'ok', job: updated };
+  }
+
+  // ---------------------------------------------------------------- runner side
+
+  /**
+   * Leases the oldest queued job (optionally only of `tasks`), waiting up to `waitMs` for one to arrive.
+   * Returns null when nothing arrived in time.
+   */
+  async lease(runnerId: string, tasks: Task[] | null, waitMs: number, leaseTtlMs: number): Promise<LeaseGrant | null> {
+    const taskSet = tasks && tasks.length > 0 ? new Set(tasks) : null;
+    const deadline = Date.now() + Math.max(0, waitMs);
+    for (;;) {
+      const now = Date.now();
+      this.expireLeases(now);
+      const grant = this.tryLease(runnerId, taskSet, leaseTtlMs, now);
+      if (grant) return grant;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return null;
+      await new Promise<void>((resolve) => {
+        const waiter: LeaseWaiter = { tasks: taskSet, wake: () => done() };
+        const timer = setTimeout(() => done(), remaining);
+        const done = () => {
+          clearTimeout(timer);
+          this.leaseWaiters = this.leaseWaiters.filter((w) => w !== waiter);
+          resolve();
+        };
+        this.leaseWaiters.push(waiter);
+      });
+    }
+  }
+
+  /** Extends a lease and records progress; tells the runner whether the job was cancelled. */
+  async heartbeat(
+    id: string,
+    leaseId: string,
+    progress: JobProgress | null,
+    leaseTtlMs: number,
+    now = Date.now(),
+  ): Promise<LeaseCheck<{ cancel: boolean; lease_expires_at: number }>> {
+    this.expireLeases(now);
+    const job = await this.get(id, null);
+    if (!job) return { kind: 'not_found' };
+    if (job.lease_id !== leaseId) return { kind: 'conflict', status: job.status };
+    if (job.status === 'cancelled') return { kind: 'ok', cancel: true, lease_expires_at: job.lease_expires_at ?? now };
+    if (job.status !== 'running') return { kind: 'conflict', status: job.status };
+    const expiresAt = now + leaseTtlMs;
+    if (progress) {
+      this.transition(id, now, 'lease_expires_at = ?, progress = ?', [expiresAt, JSON.stringify(progress)]);
+    } else {
+      // A bare heartbeat changes nothing a client can see: no version bump, no watcher wake-up.
+      this.sql.exec('UPDATE jobs SET lease_expires_at = ?, updated_at = ? WHERE id = ?', expiresAt, now, id);
+    }
+    this.scheduleAlarm(now);
+    return { kind: 'ok', cancel: false, lease_expires_at: expiresAt };
+  }
+
+  /** Records success. A repeated completion by the same lease is acknowledged as a duplicate and changes nothing. */
+  async complete(
+    id: string,
+    leaseId: string,
+    result: { images: ResultImage[]; timings_ms?: Record<string, number> },
+    now = Date.now(),
+  ): Promise<LeaseCheck<{ duplicate: boolean }> | { kind: 'invalid'; message: string }> {
+    this.expireLeases(now);
+    const job = await this.get(id, null);
+    if (!job) return { kind: 'not_found' };
+    if (job.lease_id !== leaseId) return { kind: 'conflict', status: job.status };
+    if (job.status === 'succeeded') return { kind: 'ok', duplicate: true };
+    if (job.status !== 'running') return { kind: 'conflict', status: job.status };
+    if (result.images.length !== job.params.n) {
+      return { kind: 'invalid', message: `expected ${job.params.n} images, got ${result.images.length}` };
+    }
+    const outside = result.images.find((image) => !image.key.startsWith(job.output_prefix) || image.key.includes('..'));
+    if (outside) return { kind: 'invalid', message: `image key ${outside.key} is outside ${job.output_prefix}` };
+    this.transition(id, now, "status = 'succeeded', result = ?, completed_at = ?, progress = NULL", [JSON.stringify(result), now]);
+    return { kind: 'ok', duplicate: false };
+  }
+
+  /** Records a failure: retryable failures requeue the job until its attempts are used up; others fail it. */
+  async fail(
+    id: string,
+    leaseId: string,
+    error: { code: string; message: string },
+    retryable: boolean,
+    now = Date.now(),
+  ): Promise<LeaseCheck<{ status: string }>> {
+    this.expireLeases(now);
+    const job = await this.get(id, null);
+    if (!job) return { kind: 'not_found' };
+    if (job.lease_id !== leaseId) return { kind: 'conflict', status: job.status };
+    if (job.status === 'cancelled' || job.status === 'failed') return { kind: 'ok', status: job.status };
+    if (job.status !== 'running') return { kind: 'conflict', status: job.status };
+    if (retryable && job.attempts < job.max_attempts) {
+      this.transition(id, now, "status = 'queued', lease_id = NULL, lease_expires_at = NULL, runner_id = NULL, progress = NULL", []);
+      this.wakeOneLeaseWaiter(job.task);
+      return { kind: 'ok', status: 'queued' };
+    }
+    const finalError = retryable
+      ? { code: 'attempts_exhausted', message: `Failed after ${job.attempts} attempts; last error: ${error.code}: ${error.message}` }
+      : error;
+    this.transition(id, now, "status = 'failed', error = ?, completed_at = ?", [JSON.stringify(finalError), now]);
+    return { kind: 'ok', status: 'failed' };
+  }
+
+  /** Returns a leased job to the queue without spending an attempt (runner shutting down). */
+  async release(id: string, leaseId: string, now = Date.now()): Promise<LeaseCheck<{ status: string }>> {
+    this.expireLeases(now);
+    const job = await this.get(id, null);
+    if (!job) return { kind: 'not_found' };
+    if (job.lease_id !== leaseId) return { kind: 'conflict', status: job.status };
+    if (job.status !== 'running') return { kind: 'ok', status: job.status };
+    this.transition(
+      id,
+      now,
+      "status = 'queued', attempts = MAX(attempts - 1, 0), lease_id = NULL, lease_expires_at = NULL, runner_id = NULL, progress = NULL",
+      [],
+    );
+    this.wakeOneLeaseWaiter(job.task);
+    return { kind: 'ok', status: 'queued' };
+  }
+
+  /** Counts of jobs per status and pending side effects (monitoring, tests). */
+  async stats(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const row of this.sql.exec<{ status: string; n: number }>('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status')) {
+      out[row.status] = row.n;
+    }
+    out.pending_key_releases = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM key_releases').one().n;
+    out.pending_webhooks = this.sql
+      .exec<{ n: number }>('SELECT COUNT(*) AS n FROM webhook_deliveries WHERE delivered_at IS NULL AND next_attempt_at IS NOT NULL')
+      .one().n;
+    return out;
+  }
+
+  /** Delivery log of a job's webhooks (tests, support). */
+  async webhookDeliveries(jobId: string): Promise<Record<string, SqlStorageValue>[]> {
+    return this.sql.exec('SELECT * FROM webhook_deliveries WHERE job_id = ? ORDER BY created_at', jobId).toArray();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /** Alarm: expire leases, retry side effects, then re-arm for the next deadline. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    this.expireLeases(now);
+    await this.runSideEffects();
+    this.scheduleAlarm(Date.now());
+  }
+
+  /**
+   * Returns expired leases to the queue, or fails the job when its attempts are used up. Runs before every runner
+   * call and from the alarm, so expiry does not depend on runners polling.
+   */
+  expireLeases(now: number): number {
+    const expired = this.sql
+      .exec<{ id: string; attempts: number; max_attempts: number; task: string }>(
+        "SELECT id, attempts, max_attempts, task FROM jobs WHERE status = 'running' AND lease_expires_at < ?",
+        now,
+      )
+      .toArray();
+    for (const job of expired) {
+      if (job.attempts >= job.max_attempts) {
+        const error = { code: 'attempts_exhausted', message: `The job's lease expired on all ${job.attempts} attempts.` };
+        this.transition(job.id, now, "status = 'failed', error = ?, completed_at = ?", [JSON.stringify(error), now]);
+      } else {
+        this.transition(job.id, now, "status = 'queued', lease_id = NULL, lease_expires_at = NULL, runner_id = NULL, progress = NULL", []);
+        this.wakeOneLeaseWaiter(job.task as Task);
+      }
+    }
+    return expired.length;
+  }
+
+  private tryLease(runnerId: string, tasks: ReadonlySet<Task> | null, leaseTtlMs: number, now: number): LeaseGrant | null {
+    const taskList = tasks ? [...tasks] : [];
+    const filter = tasks ? `AND task IN (${taskList.map(() => '?').join(', ')})` : '';
+    const candidate = this.sql
+      .exec<{ id: string }>(`SELECT id FROM jobs WHERE status = 'queued' ${filter} ORDER BY created_at, id LIMIT 1`, ...taskList)
+      .toArray()[0];
+    if (!candidate) return null;
+    const leaseId = `lease_${randomToken(20)}`;
+    const expiresAt = now + leaseTtlMs;
+    const job = this.transition(
+      candidate.id,
+      now,
+      "status = 'running', attempts = attempts + 1, lease_id = ?, lease_expires_at = ?, runner_id = ?, started_at = COALESCE(started_at, ?), progress = NULL",
+      [leaseId, expiresAt, runnerId, now],
+    );
+    this.scheduleAlarm(now);
+    return { job, lease: { id: leaseId, expires_at: expiresAt } };
+  }
+
+  /**
+   * Applies one state change, bumps the version, wakes watchers and, when the job became terminal, records its side
+   * effects in the same synchronous storage step (so they commit together).
+   */
+  private transition(id: string, now: number, assignments: string, values: SqlStorageValue[]): JobRecord {
+    const row = this.sql
+      .exec<JobRow>(`UPDATE jobs SET ${assignments}, version = version + 1, updated_at = ? WHERE id = ? RETURNING *`, ...values, now, id)
+      .one();
+    const job = rowToJob(row);
+    if (isTerminal(job.status)) this.recordTerminalEffects(job, row.webhook_secret as string | null, now);
+    this.notifyWatchers(id);
+    return job;
+  }
+
+  private recordTerminalEffects(job: JobRecord, webhookSecret: string | null, now: number): void {
+    this.sql.exec('INSERT OR IGNORE INTO key_releases (job_id, key_object_id) VALUES (?, ?)', job.id, job.key_object_id);
+    if (job.webhook_url && webhookSecret) {
+      this.sql.exec(
+        'INSERT INTO webhook_deliveries (message_id, job_id, event_type, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?)',
+        makeWebhookMessageId(),
+        job.id,
+        `job.${job.status}`,
+        now,
+        now,
+      );
+    }
+    // Run now; the alarm is the safety net if this isolate dies first.
+    this.scheduleAlarm(now);
+    this.ctx.waitUntil(this.runSideEffects());
+  }
+
+  private notifyWatchers(id: string): void {
+    const watchers = this.jobWatchers.get(id);
+    if (!watchers) return;
+    this.jobWatchers.delete(id);
+    for (const wake of watchers) wake();
+  }
+
+  private wakeOneLeaseWaiter(task: Task): void {
+    const waiter = this.leaseWaiters.find((w) => !w.tasks || w.tasks.has(task));
+    waiter?.wake();
+  }
+
+  /** Frees key slots and sends due webhooks. Never runs twice at once in one isolate. */
+  private async runSideEffects(): Promise<void> {
+    if (this.sideEffectsRunning) {
+      this.sideEffectsAgain = true;
+      return;
+    }
+    this.sideEffectsRunning = true;
+    try {
+      do {
+        this.sideEffectsAgain = false;
+        await this.flushKeyReleases();
+        await this.deliverDueWebhooks(Date.now());
+      } while (this.sideEffectsAgain);
+    } catch (err) {
+      console.error(JSON.stringify({ level: 'error', where: 'queue-shard side effects', message: String(err) }));
+    } finally {
+      this.sideEffectsRunning = false;
+    }
+  }
+
+  private async flushKeyReleases(): Promise<void> {
+    const pending = this.sql.exec<{ job_id: string; key_object_id: string }>('SELECT * FROM key_releases LIMIT 100').toArray();
+    await Promise.all(
+      pending.map(async ({ job_id, key_object_id }) => {
+        try {
+          await this.env.API_KEYS.get(this.env.API_KEYS.idFromString(key_object_id)).releaseJob(job_id);
+          this.sql.exec('DELETE FROM key_releases WHERE job_id = ?', job_id);
+        } catch (err) {
+          console.error(JSON.stringify({ level: 'warn', where: 'key release', job_id, message: String(err) }));
+        }
+      }),
+    );
+  }
+
+  private async deliverDueWebhooks(now: number): Promise<void> {
+    const due = this.sql
+      .exec<{ message_id: string; job_id: string; event_type: string; attempts: number }>(
+        'SELECT message_id, job_id, event_type, attempts FROM webhook_deliveries WHERE next_attempt_at <= ? LIMIT 20',
+        now,
+      )
+      .toArray();
+    if (due.length === 0) return;
+    const config = readConfig(this.env);
+    const store = config.s3 ? new ObjectStore(config.s3) : null;
+    await Promise.all(
+      due.map(async (delivery) => {
+        const row = this.sql.exec<JobRow>('SELECT * FROM jobs WHERE id = ?', delivery.job_id).toArray()[0];
+        if (!row?.webhook_url || !row.webhook_secret) {
+          this.sql.exec('UPDATE webhook_deliveries SET next_attempt_at = NULL WHERE message_id = ?', delivery.message_id);
+          return;
+        }
+        const url = row.webhook_url as string;
+        // Re-check at send time: the policy may have been tightened since the job was created.
+        const problem = checkWebhookTarget(url, {
+          allowPrivate: config.allowPrivateWebhooks,
+          requireHttps: config.environment === 'production',
+        });
+        const attempt = delivery.attempts + 1;
+        let outcome: { delivered: boolean; status: number | null; error: string | null };
+        if (problem) {
+          outcome = { delivered: false, status: null, error: problem.message };
+        } else {
+          const data = await presentJob(rowToJob(row), store, config.resultUrlTtlSeconds);
+          const body = JSON.stringify({ type: delivery.event_type, timestamp: new Date(now).toISOString(), data });
+          outcome = await deliverWebhook({ url, secret: row.webhook_secret as string, messageId: delivery.message_id, body, now });
+        }
+        const retryAt =
+          outcome.delivered || problem || attempt >= WEBHOOK_MAX_ATTEMPTS ? null : now + WEBHOOK_RETRY_DELAYS_MS[attempt - 1];
+        this.sql.exec(
+          `UPDATE webhook_deliveries SET attempts = ?, last_status = ?, last_error = ?, next_attempt_at = ?,
+             delivered_at = ? WHERE message_id = ?`,
+          attempt,
+          outcome.status,
+          outcome.error,
+          retryAt,
+          outcome.delivered ? now : null,
+          delivery.message_id,
+        );
+      }),
+    );
+    this.scheduleAlarm(Date.now());
+  }
+
+  /** Arms the alarm for the earliest pending deadline: a lease expiry, a webhook retry or a key release retry. */
+  private scheduleAlarm(now: number): void {
+    const next = this.sql
+      .exec<{ at: number | null }>(
+        `SELECT MIN(at) AS at FROM (
+           SELECT MIN(lease_expires_at) AS at FROM jobs WHERE status = 'running'
+           UNION ALL SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL
+           UNION ALL SELECT CASE WHEN EXISTS (SELECT 1 FROM key_releases) THEN ? END)`,
+        now + 5_000,
+      )
+      .one().at;
+    if (next === null) return;
+    // setAlarm is cheap and idempotent; storage coalesces it with the surrounding writes.
+    void this.ctx.storage.setAlarm(Math.max(next, now + 1));
+  }
+}

@@ -1,0 +1,86 @@
+import { Hono } from 'hono';
+import { readConfig } from '../config';
+import { ApiError } from '../errors/api-error';
+import type { LeaseGrant } from '../durable/queue-shard';
+import { jobNotFound, shardForJob, shardStub } from '../jobs/shards';
+import type { Task } from '../jobs/types';
+import { parseJson } from '../lib/validate';
+import { readBody } from '../middleware/read-body';
+import { runnerAuth } from '../middleware/runner-auth';
+import { completeSchema, failSchema, heartbeatSchema, leaseSchema, releaseSchema } from '../schemas/runner';
+import type { AppEnv } from '../types';
+
+/** How long one blocking wait on a single shard lasts before the lease loop sweeps all shards again. */
+const BLOCK_SLICE_MS = 1_000;
+
+/** Runner endpoints (docs/runner-protocol.md): signed requests only. */
+export const runnerRoutes = new Hono<AppEnv>();
+
+runnerRoutes.use('*', readBody({ maxBytes: 256 * 1024 }), runnerAuth());
+
+runnerRoutes.post('/lease', async (c) => {
+  const body = parseJson(c.get('rawBody'), leaseSchema, { allowEmpty: true });
+  const config = readConfig(c.env);
+  const tasks: Task[] | null = body.tasks ?? null;
+  const runnerId = c.get('runnerId');
+  const deadline = Date.now() + body.wait_ms;
+  const start = Math.floor(Math.random() * config.queueShards);
+  let grant: LeaseGrant | null = null;
+  for (let round = 0; !grant; round++) {
+    // Sweep every shard from a random start so runners spread over shards and none is starved.
+    for (let i = 0; i < config.queueShards && !grant; i++) {
+      grant = await shardStub(c.env, (start + round + i) % config.queueShards).lease(runnerId, tasks, 0, config.leaseTtlMs);
+    }
+    const remaining = deadline - Date.now();
+    if (grant || remaining <= 0) break;
+    // Block on one shard for a slice: a job enqueued there is handed over at once; elsewhere within a slice.
+    const shard = (start + round) % config.queueShards;
+    grant = await shardStub(c.env, shard).lease(runnerId, tasks, Math.min(remaining, BLOCK_SLICE_MS), config.leaseTtlMs);
+  }
+  if (!grant) return c.body(null, 204);
+  const { job, lease } = grant;
+  return c.json({
+    job: { id: job.id, task: job.task, attempt: job.attempts, params: job.params, output: { prefix: job.output_prefix } },
+    lease,
+  });
+});
+
+runnerRoutes.post('/jobs/:id/heartbeat', async (c) => {
+  const id = c.req.param('id');
+  const body = parseJson(c.get('rawBody'), heartbeatSchema);
+  const outcome = await shardForJob(c.env, id).heartbeat(id, body.lease_id, body.progress ?? null, readConfig(c.env).leaseTtlMs);
+  const ok = checkLease(id, outcome);
+  return c.json({ cancel: ok.cancel, lease_expires_at: ok.lease_expires_at });
+});
+
+runnerRoutes.post('/jobs/:id/complete', async (c) => {
+  const id = c.req.param('id');
+  const body = parseJson(c.get('rawBody'), completeSchema);
+  const outcome = await shardForJob(c.env, id).complete(id, body.lease_id, body.result);
+  if (outcome.kind === 'invalid') throw new ApiError(400, outcome.message, { param: 'result.images', code: 'invalid_result' });
+  const ok = checkLease(id, outcome);
+  return c.json({ status: 'succeeded', duplicate: ok.duplicate });
+});
+
+runnerRoutes.post('/jobs/:id/fail', async (c) => {
+  const id = c.req.param('id');
+  const body = parseJson(c.get('rawBody'), failSchema);
+  const outcome = await shardForJob(c.env, id).fail(id, body.lease_id, body.error, body.retryable);
+  return c.json({ status: checkLease(id, outcome).status });
+});
+
+runnerRoutes.post('/jobs/:id/release', async (c) => {
+  const id = c.req.param('id');
+  const body = parseJson(c.get('rawBody'), releaseSchema);
+  const outcome = await shardForJob(c.env, id).release(id, body.lease_id);
+  return c.json({ status: checkLease(id, outcome).status });
+});
+
+function checkLease<T extends { kind: string }>(id: string, outcome: T): Extract<T, { kind: 'ok' }> {
+  if (outcome.kind === 'not_found') throw jobNotFound(id);
+  if (outcome.kind === 'conflict') {
+    const status = (outcome as unknown as { status: string }).status;
+    throw new ApiError(409, `The lease is no longer held (job is ${status}).`, { code: 'lease_not_current' });
+  }
+  return outcome as Extract<T, { kind: 'ok' }>;
+}

@@ -1,0 +1,119 @@
+import { SELF } from 'cloudflare:test';
+import { runnerSignature } from '../src/middleware/runner-auth';
+
+/** Admin token configured in vitest.config.ts. */
+export const ADMIN_TOKEN = 'test-admin-token';
+/** Runner secret configured in vitest.config.ts. */
+export const RUNNER_SECRET = 'test-runner-secret';
+const BASE = 'http://gateway.test';
+
+/** Sends a request to the Worker under test. */
+export function call(path: string, init: RequestInit = {}): Promise<Response> {
+  return SELF.fetch(`${BASE}${path}`, init);
+}
+
+/** A created API key. */
+export interface TestKey {
+  id: string;
+  key: string;
+  tenant: string;
+  webhook_secret: string;
+}
+
+/** Creates an API key through the admin API. */
+export async function createKey(limits: { requests_per_minute?: number; max_running_jobs?: number } = {}): Promise<TestKey> {
+  const response = await call('/v1/admin/keys', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ limits: { requests_per_minute: 10_000, max_running_jobs: 100, ...limits } }),
+  });
+  if (response.status !== 201) throw new Error(`createKey: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+/** JSON request with a bearer key. */
+export function callJson(path: string, key: string, body?: unknown, init: RequestInit = {}): Promise<Response> {
+  return call(path, {
+    method: body === undefined ? 'GET' : 'POST',
+    ...init,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(init.headers as Record<string, string> | undefined),
+    },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/** A signed runner request (docs/runner-protocol.md). */
+export async function runnerCall(
+  path: string,
+  body: unknown,
+  options: { runnerId?: string; secret?: string; timestamp?: number } = {},
+): Promise<Response> {
+  const raw = body === undefined ? '' : JSON.stringify(body);
+  const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
+  const signature = await runnerSignature(options.secret ?? RUNNER_SECRET, timestamp, 'POST', path, new TextEncoder().encode(raw));
+  return call(path, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-runner-id': options.runnerId ?? 'runner-test',
+      'x-runner-timestamp': timestamp,
+      'x-runner-signature': signature,
+    },
+    body: raw,
+  });
+}
+
+/** Expects the OpenAI error shape and returns its `error`. */
+export async function expectError(response: Response, status: number): Promise<{ message: string; type: string; param: string | null; code: string | null }> {
+  const text = await response.text();
+  if (response.status !== status) throw new Error(`expected ${status}, got ${response.status}: ${text}`);
+  const body = JSON.parse(text);
+  const error = body.error;
+  if (!error || typeof error.message !== 'string' || typeof error.type !== 'string' || !('param' in error) || !('code' in error)) {
+    throw new Error(`not an OpenAI error shape: ${text}`);
+  }
+  if (!response.headers.get('x-request-id')?.startsWith('req_')) throw new Error('missing x-request-id');
+  return error;
+}
+
+/** A valid 64x64 PNG (8-bit grey, all black), built without an encoder library. */
+export async function tinyPng(width = 64, height = 64): Promise<Uint8Array> {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc32 = (bytes: Uint8Array) => {
+    let c = 0xffffffff;
+    for (const b of bytes) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Uint8Array) => {
+    const out = new Uint8Array(12 + data.length);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, data.length);
+    out.set(new TextEncoder().encode(type), 4);
+    out.set(data, 8);
+    view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+    return out;
+  };
+  const ihdr = new Uint8Array(13);
+  const ihdrView = new DataView(ihdr.buffer);
+  ihdrView.setUint32(0, width);
+  ihdrView.setUint32(4, height);
+  ihdr.set([8, 0, 0, 0, 0], 8);
+  const raw = new Uint8Array((width + 1) * height);
+  const compressed = new Uint8Array(await new Response(new Blob([raw]).stream().pipeThrough(new CompressionStream('deflate'))).arrayBuffer());
+  const parts = [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', compressed), chunk('IEND', new Uint8Array(0))];
+  const total = parts.reduce((sum, part) => sum + part.length, 0);
+  const png = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    png.set(part, offset);
+    offset += part.length;
+  }
+  return png;
+}
