@@ -50,3 +50,22 @@ describe('CLIP tokenizer (tiny byte-level BPE vocabulary)', async () => {
     expect(batch.attentionMask.map((row) => Array.from(row))).toEqual(cases.clip.map((c) => c.attention_mask));
   });
 });
+
+/** More reference cases: transformers' tokenization code run by make_extended_cases.py (see the fixture README). */
+const extended = JSON.parse(readFileSync(join(FIXTURES, 'extended_cases.json'), 'utf8')) as {
+  generator: { max_length: number };
+  clip: ReferenceCase[];
+};
+
+describe('CLIP tokenizer against the extended reference cases', async () => {
+  const tokenizer = await loadClipTokenizer(join(FIXTURES, 'clip_tiny'));
+
+  it.each(extended.clip.map((c) => [JSON.stringify(c.text).slice(0, 60), c] as const))(
+    'matches the reference for %s',
+    (_name, reference) => {
+      const batch = tokenizer.encode([reference.text], { maxLength: extended.generator.max_length });
+      expect(Array.from(batch.inputIds[0])).toEqual(reference.input_ids);
+      expect(Array.from(batch.attentionMask[0])).toEqual(reference.attention_mask);
+    },
+  );
+});

@@ -45,3 +45,22 @@ describe('XLM-R tokenizer (tiny SentencePiece unigram model)', async () => {
     expect(batch.attentionMask.map((row) => Array.from(row))).toEqual(cases.xlmr.map((c) => c.attention_mask));
   });
 });
+
+/** More reference cases: transformers' tokenization code and sentencepiece 0.1.97 run by make_extended_cases.py. */
+const extended = JSON.parse(readFileSync(join(FIXTURES, 'extended_cases.json'), 'utf8')) as {
+  generator: { max_length: number };
+  xlmr: ReferenceCase[];
+};
+
+describe('XLM-R tokenizer against the extended reference cases', async () => {
+  const tokenizer = await loadXlmRobertaTokenizer(join(FIXTURES, 'xlmr_tiny'));
+
+  it.each(extended.xlmr.map((c) => [JSON.stringify(c.text).slice(0, 60), c] as const))(
+    'matches the reference for %s',
+    (_name, reference) => {
+      const batch = tokenizer.encode([reference.text], { maxLength: extended.generator.max_length });
+      expect(Array.from(batch.inputIds[0])).toEqual(reference.input_ids);
+      expect(Array.from(batch.attentionMask[0])).toEqual(reference.attention_mask);
+    },
+  );
+});
