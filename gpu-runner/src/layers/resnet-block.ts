@@ -45,7 +45,9 @@ export class ResnetBlock2D extends ModuleLayer {
       eps: args.eps,
       zqChannels: args.zqChannels,
       tembChannels: args.tembChannels,
-      timeEmbeddingNorm: args.timeEmbeddingNorm ?? 'default',
+      // model.json round-trips string values through camelCase ('scale_shift' comes back as 'scaleShift').
+      timeEmbeddingNorm:
+        (args.timeEmbeddingNorm as string) === 'scaleShift' ? 'scale_shift' : (args.timeEmbeddingNorm ?? 'default'),
       resample: args.resample ?? 'none',
       outputScaleFactor: args.outputScaleFactor ?? 1,
       act: args.act ?? 'silu',

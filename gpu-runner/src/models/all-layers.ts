@@ -9,3 +9,5 @@ import '../layers/resnet-block.js';
 import '../layers/vector-quantizer.js';
 import '../layers/layer-norm-layer.js';
 import '../layers/linear-layer.js';
+import '../layers/text-image-layers.js';
+import '../layers/timestep-embedding-layer.js';

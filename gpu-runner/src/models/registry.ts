@@ -1,8 +1,9 @@
 import type { ComponentDefinition, ModelConfig } from './component.js';
 import { movqDefinition } from './movq/movq.js';
+import { unetDefinition } from './unet/unet.js';
 
 /** Every component this port can convert and run. Add new definitions here. */
-export const COMPONENTS: ComponentDefinition[] = [movqDefinition];
+export const COMPONENTS: ComponentDefinition[] = [movqDefinition, unetDefinition];
 
 /** Finds the definition for a `config.json`, or throws naming what was found. */
 export function componentFor(config: ModelConfig, where = 'config.json'): ComponentDefinition {
