@@ -11,3 +11,8 @@ import '../layers/layer-norm-layer.js';
 import '../layers/linear-layer.js';
 import '../layers/text-image-layers.js';
 import '../layers/timestep-embedding-layer.js';
+import '../layers/transformer-encoder-layer.js';
+import './encoders/clip-text-embeddings.js';
+import './encoders/clip-vision-embeddings.js';
+import './encoders/sequence-layers.js';
+import './encoders/xlm-roberta-embeddings.js';
