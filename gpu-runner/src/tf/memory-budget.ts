@@ -49,3 +49,13 @@ export class MemoryBudget {
     this.reservations.delete(label);
   }
 }
+
+/** What a generation needs beyond the weights on wasm: activations of a 64×64-latent U-Net step and temporaries. */
+export const DEFAULT_WASM_HEADROOM_BYTES = 1024 ** 3;
+
+/** A budget for the backend {@link initBackend} chose: capped for wasm, unbounded for tfjs-node(-gpu) and cpu. */
+export function budgetForBackend(memoryLimitBytes: number, headroomBytes = DEFAULT_WASM_HEADROOM_BYTES): MemoryBudget {
+  return Number.isFinite(memoryLimitBytes)
+    ? new MemoryBudget(memoryLimitBytes, headroomBytes)
+    : new MemoryBudget(Number.POSITIVE_INFINITY, 0);
+}
