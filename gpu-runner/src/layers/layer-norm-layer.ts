@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { layerNorm } from '../ops/normalization.js';
-import { type InputShape, ModuleLayer, type ModuleLayerArgs, firstShape } from './module-layer.js';
+import { firstShape, type InputShape, ModuleLayer, type ModuleLayerArgs } from './module-layer.js';
 
 export interface LayerNormConfig {
   /** Size of the normalized (last) axis. */

@@ -12,11 +12,21 @@ describe('LinearLayer', () => {
     const layer = new LinearLayer({ name: 'proj', inFeatures: 2, outFeatures: 3 });
     const x = tf.tensor3d([[[1, 2]], [[3, -1]]]);
     layer.apply(x);
-    layer.setWeights([tf.tensor2d([[1, 0, 2], [0, 1, -1]]), tf.tensor1d([0.5, 0, 0])]);
+    layer.setWeights([
+      tf.tensor2d([
+        [1, 0, 2],
+        [0, 1, -1],
+      ]),
+      tf.tensor1d([0.5, 0, 0]),
+    ]);
     const y = layer.apply(x) as tf.Tensor;
     expect(y.shape).toEqual([2, 1, 3]);
     expect(y.arraySync()).toEqual([[[1.5, 2, 0]], [[3.5, -1, 7]]]);
-    expect(layer.paramSpecs[0]).toMatchObject({ name: 'weight', shape: [2, 3], sources: [{ key: 'weight', layout: 'linear' }] });
+    expect(layer.paramSpecs[0]).toMatchObject({
+      name: 'weight',
+      shape: [2, 3],
+      sources: [{ key: 'weight', layout: 'linear' }],
+    });
     tf.dispose([x, y]);
     layer.dispose();
   });

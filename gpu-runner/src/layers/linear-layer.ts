@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { activation } from '../ops/activations.js';
 import { linear } from '../ops/linear.js';
-import { type InputShape, ModuleLayer, type ModuleLayerArgs, firstShape } from './module-layer.js';
+import { firstShape, type InputShape, ModuleLayer, type ModuleLayerArgs } from './module-layer.js';
 
 export interface LinearConfig {
   inFeatures: number;
@@ -51,7 +51,11 @@ export class LinearLayer extends ModuleLayer {
   override getConfig(): tf.serialization.ConfigDict {
     const { postActivation, ...rest } = this.cfg;
     // tfjs config dicts must not hold `undefined`.
-    return { ...super.getConfig(), ...rest, ...(postActivation ? { postActivation } : {}) } as tf.serialization.ConfigDict;
+    return {
+      ...super.getConfig(),
+      ...rest,
+      ...(postActivation ? { postActivation } : {}),
+    } as tf.serialization.ConfigDict;
   }
 }
 tf.serialization.registerClass(LinearLayer);

@@ -27,6 +27,8 @@ export function activation(name: ActivationName | string, x: tf.Tensor): tf.Tens
     case 'gelu':
       return gelu(x);
     case 'quick_gelu':
+    // TF.js camel-cases string values of layer configs when it reads a model.json back ("quick_gelu" -> "quickGelu").
+    case 'quickGelu':
       return quickGelu(x);
     case 'relu':
       return tf.relu(x);
