@@ -3,10 +3,11 @@ import { clipImageEncoderDefinition } from './encoders/clip-image-encoder.js';
 import { clipTextEncoderDefinition } from './encoders/clip-text-encoder.js';
 import { mclipTextEncoderDefinition } from './encoders/mclip-text-encoder.js';
 import { movqDefinition } from './movq/movq.js';
+import { priorDefinition } from './prior/prior.js';
 import { unetDefinition } from './unet/unet.js';
 
 /** Every component this port can convert and run. Add new definitions here. */
-export const COMPONENTS: ComponentDefinition[] = [movqDefinition, unetDefinition, mclipTextEncoderDefinition, clipTextEncoderDefinition, clipImageEncoderDefinition];
+export const COMPONENTS: ComponentDefinition[] = [movqDefinition, priorDefinition, unetDefinition, mclipTextEncoderDefinition, clipTextEncoderDefinition, clipImageEncoderDefinition];
 
 /** Finds the definition for a `config.json`, or throws naming what was found. */
 export function componentFor(config: ModelConfig, where = 'config.json'): ComponentDefinition {
