@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModelFileError } from '../io/errors.js';
 import { ClipBpeModel, type ClipSpecialTokens } from './clip-bpe-model.js';
 import { PaddedPromptTokenizer } from './padded-prompt-tokenizer.js';
+import { asUtf8, readOptionalFile } from './tokenizer-files.js';
+import { clipBpeFromTokenizerJson, parseTokenizerJson } from './tokenizer-json.js';
 import type { PromptTokenizer, TokenizerLoadOptions } from './types.js';
 
 /** The CLIP text encoder's position count, `model_max_length` of every CLIP tokenizer config. */
@@ -17,16 +18,13 @@ const DEFAULT_SPECIALS: ClipSpecialTokens = {
 };
 
 /**
- * Loads the CLIP tokenizer of the Kandinsky 2.1 prior from a tokenizer folder: `vocab.json` + `merges.txt`, plus
- * `tokenizer_config.json` / `special_tokens_map.json` when present (for `model_max_length` and the special tokens,
- * e.g. a pad token other than `<|endoftext|>`). Rows are `<|startoftext|> … <|endoftext|> <pad>…`.
- * Throws `ModelFileError` for missing or malformed files.
+ * Loads the CLIP tokenizer of the Kandinsky 2.1 prior from a tokenizer folder: `vocab.json` + `merges.txt` (or, when
+ * they are absent, the same data from `tokenizer.json`), plus `tokenizer_config.json` / `special_tokens_map.json`
+ * when present (for `model_max_length` and the special tokens, e.g. a pad token other than `<|endoftext|>`).
+ * Rows are `<|startoftext|> … <|endoftext|> <pad>…`. Throws `ModelFileError` for missing or malformed files.
  */
 export async function loadClipTokenizer(dir: string, options: TokenizerLoadOptions = {}): Promise<PromptTokenizer> {
-  const vocabPath = join(dir, 'vocab.json');
-  const mergesPath = join(dir, 'merges.txt');
-  const vocab = parseVocab(await readText(vocabPath), vocabPath);
-  const merges = parseMerges(await readText(mergesPath));
+  const { vocab, merges, source } = await readBpeData(dir);
   const config = {
     ...(await readOptionalJson(join(dir, 'special_tokens_map.json'))),
     ...(await readOptionalJson(join(dir, 'tokenizer_config.json'))),
@@ -54,26 +52,39 @@ export async function loadClipTokenizer(dir: string, options: TokenizerLoadOptio
       maxPromptChars: options.maxPromptChars,
     });
   } catch (error) {
-    if (error instanceof RangeError) throw new ModelFileError(error.message, vocabPath);
+    if (error instanceof RangeError) throw new ModelFileError(error.message, source);
     throw error;
   }
 }
 
-async function readText(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new ModelFileError(`cannot read the CLIP tokenizer file: ${(error as Error).message}`, path);
+/** vocab.json + merges.txt, or tokenizer.json when neither exists. */
+async function readBpeData(
+  dir: string,
+): Promise<{ vocab: Map<string, number>; merges: ([string, string] | null)[]; source: string }> {
+  const vocabPath = join(dir, 'vocab.json');
+  const mergesPath = join(dir, 'merges.txt');
+  const [vocabFile, mergesFile] = await Promise.all([readOptionalFile(vocabPath), readOptionalFile(mergesPath)]);
+  if (vocabFile && mergesFile) {
+    return {
+      vocab: parseVocab(asUtf8(vocabFile, vocabPath), vocabPath),
+      merges: parseMerges(asUtf8(mergesFile, mergesPath)),
+      source: vocabPath,
+    };
   }
+  const jsonPath = join(dir, 'tokenizer.json');
+  const jsonFile = await readOptionalFile(jsonPath);
+  if (!jsonFile) {
+    const missing = vocabFile ? mergesPath : vocabPath;
+    throw new ModelFileError(`${missing} is missing and there is no tokenizer.json: not a CLIP tokenizer folder`, dir);
+  }
+  const data = clipBpeFromTokenizerJson(parseTokenizerJson(asUtf8(jsonFile, jsonPath), jsonPath), jsonPath);
+  return { ...data, source: jsonPath };
 }
 
 async function readOptionalJson(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return {};
-  }
+  const file = await readOptionalFile(path);
+  if (!file) return {};
+  const text = asUtf8(file, path);
   try {
     const value = JSON.parse(text) as unknown;
     if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;

@@ -122,7 +122,9 @@ describe('tokenizer file errors', () => {
   it('reports a missing folder or file with its path', async () => {
     const missing = join(FIXTURES, 'does-not-exist');
     await expect(loadXlmRobertaTokenizer(missing)).rejects.toThrow(ModelFileError);
-    await expect(loadXlmRobertaTokenizer(missing)).rejects.toThrow(/does-not-exist\/sentencepiece\.bpe\.model/);
+    await expect(loadXlmRobertaTokenizer(missing)).rejects.toThrow(
+      /does-not-exist: no sentencepiece\.bpe\.model or tokenizer\.json/,
+    );
     await expect(loadClipTokenizer(missing)).rejects.toThrow(/does-not-exist\/vocab\.json/);
   });
 
