@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { ComponentDefinition, ModelConfig } from '../models/component.js';
 import { ModuleLayer, type TorchLayout, withoutAllocation } from '../layers/module-layer.js';
+import type { ComponentDefinition, ModelConfig } from '../models/component.js';
 
 /** One checkpoint tensor feeding a weight, with the shape it must have in the checkpoint. */
 export interface PlannedSource {
@@ -25,6 +25,8 @@ export interface ComponentPlan {
   graphs: Record<string, { topology: tf.io.ModelJSON['modelTopology']; weights: PlannedWeight[] }>;
   /** Checkpoint keys that exist in the reference but are not used at inference. */
   unusedKeys: string[];
+  /** Checkpoint keys accepted when present and ignored (legacy buffers, see `ComponentDefinition.legacyBufferKeys`). */
+  legacyBufferKeys: string[];
   /** Parameters converted (the sum over weights). */
   parameterCount: number;
 }
@@ -58,13 +60,25 @@ export function planComponent(def: ComponentDefinition, config: ModelConfig): Co
           if (parts > 1) shape[spec.concatAxis ?? shape.length - 1] /= parts;
           return { torchKey: layer.torchKey(s.key), torchShape: torchShapeOf(shape, s.layout), layout: s.layout };
         });
-        weights.push({ graph, name: `${layer.name}/${spec.name}`, shape: spec.shape, sources, concatAxis: spec.concatAxis });
+        weights.push({
+          graph,
+          name: `${layer.name}/${spec.name}`,
+          shape: spec.shape,
+          sources,
+          concatAxis: spec.concatAxis,
+        });
         parameterCount += spec.shape.reduce((a, b) => a * b, 1);
       }
     }
     graphs[graph] = { topology: model.toJSON(undefined, false) as tf.io.ModelJSON['modelTopology'], weights };
   }
-  return { kind: def.kind, graphs, unusedKeys: def.unusedKeys?.(config) ?? [], parameterCount };
+  return {
+    kind: def.kind,
+    graphs,
+    unusedKeys: def.unusedKeys?.(config) ?? [],
+    legacyBufferKeys: def.legacyBufferKeys?.(config) ?? [],
+    parameterCount,
+  };
 }
 
 /** What is wrong between a plan and a checkpoint; empty lists mean a strict 1:1 match. */
@@ -100,7 +114,7 @@ export function matchPlan(plan: ComponentPlan, checkpoint: Map<string, number[]>
     }
   }
   for (const key of plan.unusedKeys) if (!checkpoint.has(key)) missing.push(key);
-  const declaredUnused = new Set(plan.unusedKeys);
+  const declaredUnused = new Set([...plan.unusedKeys, ...(plan.legacyBufferKeys ?? [])]);
   const unexpected = [...checkpoint.keys()].filter((k) => !used.has(k) && !declaredUnused.has(k));
   return { missing, unexpected, shapeMismatches, duplicates };
 }

@@ -22,4 +22,10 @@ export interface ComponentDefinition {
    * presence like every other key, then deliberately not converted.
    */
   unusedKeys?(config: ModelConfig): string[];
+  /**
+   * Keys a checkpoint may or may not hold: buffers older library versions saved and newer ones do not (transformers
+   * before 4.31 saved the `position_ids` buffers of CLIP and XLM-R; 4.31+ registers them non-persistent). Accepted
+   * when present, never converted (the model computes them), never required.
+   */
+  legacyBufferKeys?(config: ModelConfig): string[];
 }

@@ -60,4 +60,6 @@ export const clipImageEncoderDefinition: ComponentDefinition = {
   kind: 'image_encoder',
   matches: (config: ModelConfig) => config.model_type === 'clip_vision_model',
   buildGraphs: (config: ModelConfig) => ({ main: buildClipImageEncoder(parseClipVisionConfig(config)) }),
+  // `arange(num_positions)`: every position is used in order, so the buffer carries nothing.
+  legacyBufferKeys: () => ['vision_model.embeddings.position_ids'],
 };

@@ -61,4 +61,6 @@ export const clipTextEncoderDefinition: ComponentDefinition = {
   kind: 'prior_text_encoder',
   matches: (config: ModelConfig) => config.model_type === 'clip_text_model',
   buildGraphs: (config: ModelConfig) => ({ main: buildClipTextEncoder(parseClipTextConfig(config)) }),
+  // `arange(max_position_embeddings)`, which the embeddings layer slices itself.
+  legacyBufferKeys: () => ['text_model.embeddings.position_ids'],
 };

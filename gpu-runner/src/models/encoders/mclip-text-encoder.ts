@@ -59,4 +59,6 @@ export const mclipTextEncoderDefinition: ComponentDefinition = {
   buildGraphs: (config: ModelConfig) => ({ main: buildMClipTextEncoder(parseMClipConfig(config)) }),
   // XLMRobertaModel is built with its pooler (dense + tanh on <s>), but MultilingualCLIP never reads its output.
   unusedKeys: () => ['transformer.pooler.dense.weight', 'transformer.pooler.dense.bias'],
+  // Position ids are computed from the input ids and token types are always 0, so these buffers carry nothing.
+  legacyBufferKeys: () => ['transformer.embeddings.position_ids', 'transformer.embeddings.token_type_ids'],
 };
