@@ -63,9 +63,11 @@ export function safetensorsNameFor(binName: string): string {
  * Converts a sharded checkpoint (`*.bin.index.json` + its `.bin` shards, in `dir`) to safetensors shards and a
  * `*.safetensors.index.json` in `outDir`, checking that every shard holds exactly the keys the index gives it.
  *
+ * @param outIndexName the index file to write; by default the safetensors name of the input index
+ *   (`pytorch_model.bin.index.json` -> `model.safetensors.index.json`).
  * @returns the path of the index written.
  */
-export async function convertBinIndex(indexPath: string, outDir: string): Promise<string> {
+export async function convertBinIndex(indexPath: string, outDir: string, outIndexName?: string): Promise<string> {
   let index: { metadata?: unknown; weight_map?: Record<string, string> };
   try {
     index = JSON.parse(await readFile(indexPath, 'utf8'));
@@ -94,7 +96,8 @@ export async function convertBinIndex(indexPath: string, outDir: string): Promis
     }
     for (const k of keys) weightMap[k] = outName;
   }
-  const outIndex = join(outDir, safetensorsNameFor(basename(indexPath, '.index.json')).concat('.index.json'));
+  const defaultName = `${safetensorsNameFor(basename(indexPath).replace(/\.index(\.\w+)?\.json$/, ''))}.index.json`;
+  const outIndex = join(outDir, outIndexName ?? defaultName);
   await writeFile(outIndex, `${JSON.stringify({ metadata: index.metadata ?? {}, weight_map: weightMap }, null, 1)}\n`);
   return outIndex;
 }

@@ -89,27 +89,23 @@ const CALLABLES: Readonly<Record<string, Callable>> = {
   },
 };
 
-function isTensor(v: PickleValue | undefined): v is TensorRef {
+/** Narrows a value to one of the reference kinds this reader creates (storage, tensor, allow-listed global). */
+export function isRef<K extends 'storage' | 'tensor' | 'global'>(
+  v: PickleValue | undefined,
+  kind: K,
+): v is Extract<StorageRef | TensorRef | AllowedGlobal, { kind: K }> {
   return (
     typeof v === 'object' &&
     v !== null &&
     !Array.isArray(v) &&
     !(v instanceof Map) &&
-    'kind' in v &&
-    v.kind === 'tensor'
+    !(v instanceof Uint8Array) &&
+    v.kind === kind
   );
 }
 
-function isStorage(v: PickleValue | undefined): v is StorageRef {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    !Array.isArray(v) &&
-    !(v instanceof Map) &&
-    'kind' in v &&
-    v.kind === 'storage'
-  );
-}
+const isTensor = (v: PickleValue | undefined): v is TensorRef => isRef(v, 'tensor');
+const isStorage = (v: PickleValue | undefined): v is StorageRef => isRef(v, 'storage');
 
 function intTuple(v: PickleValue | undefined, what: string): number[] {
   if (!Array.isArray(v) || !v.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
@@ -136,7 +132,8 @@ function describe(v: PickleValue | undefined): string {
   if (v instanceof Map) return 'a dict';
   if (v instanceof Uint8Array) return 'bytes';
   if (Array.isArray(v)) return `a tuple of ${v.length}`;
-  if (typeof v === 'object' && v !== null) return v.kind === 'global' ? `${v.module}.${v.name}` : `a ${v.kind}`;
+  if (isRef(v, 'global')) return `${v.module}.${v.name}`;
+  if (typeof v === 'object' && v !== null) return `a ${v.kind}`;
   return JSON.stringify(v);
 }
 
@@ -457,7 +454,7 @@ export function restrictedUnpickle(
         // REDUCE: call an allow-listed global with a tuple of arguments
         const args = pop();
         const fn = pop();
-        if (typeof fn !== 'object' || fn === null || Array.isArray(fn) || fn instanceof Map || fn.kind !== 'global') {
+        if (!isRef(fn, 'global')) {
           throw new UnsafePickleError(`REDUCE at byte ${at} calls ${describe(fn)}, which is not callable`);
         }
         const callable = CALLABLES[`${fn.module}.${fn.name}`];

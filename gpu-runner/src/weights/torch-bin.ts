@@ -1,6 +1,7 @@
 import { ModelFileError } from '../io/errors.js';
 import type { SafetensorsDtype } from '../io/safetensors.js';
 import {
+  isRef,
   type PickleValue,
   restrictedUnpickle,
   type StorageRef,
@@ -76,7 +77,7 @@ export class TorchBinFile {
       if (!(root instanceof Map)) throw new ModelFileError('the pickle is not a state dict (a dict of tensors)', path);
       for (const [name, value] of root) {
         if (typeof name !== 'string') throw new ModelFileError(`state dict key ${name} is not a string`, path);
-        if (typeof value !== 'object' || value === null || !('kind' in value) || value.kind !== 'tensor') {
+        if (!isRef(value, 'tensor')) {
           throw new ModelFileError(
             `state dict entry "${name}" is not a tensor; only flat {name: tensor} dicts are supported`,
             path,
@@ -137,13 +138,7 @@ function storageFromPid(pid: PickleValue, storages: Map<string, StorageRef>): St
     throw new UnsafePickleError("persistent ids must be ('storage', type, key, location, numel) tuples");
   }
   const [, type, key, location, numel] = pid;
-  if (
-    typeof type !== 'object' ||
-    type === null ||
-    Array.isArray(type) ||
-    type instanceof Map ||
-    type.kind !== 'global'
-  ) {
+  if (!isRef(type, 'global')) {
     throw new UnsafePickleError('persistent id does not name a storage type');
   }
   if (type.module !== 'torch' || !Object.hasOwn(TORCH_STORAGE_TYPES, type.name)) {

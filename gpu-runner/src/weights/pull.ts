@@ -1,0 +1,146 @@
+import { join } from 'node:path';
+import type { ReadableStream } from 'node:stream/web';
+import { downloadFile, listFiles } from '@huggingface/hub';
+import type { WeightDtype } from '../convert/convert-component.js';
+import { convertModelFolder, type FolderConversion } from '../convert/convert-model-folder.js';
+import { prepareConverterFolder } from './prepare-folder.js';
+import { type FolderPlan, planRepoDownload, type RepoFile } from './repo-file-selection.js';
+import { type DownloadEvent, downloadVerified } from './verified-download.js';
+
+/** The three diffusers repositories Kandinsky 2.1 is published as. */
+export const DEFAULT_REPOS = [
+  'kandinsky-community/kandinsky-2-1-prior',
+  'kandinsky-community/kandinsky-2-1',
+  'kandinsky-community/kandinsky-2-1-inpaint',
+] as const;
+
+export const DEFAULT_HUB_URL = 'https://huggingface.co';
+
+export interface PullOptions {
+  /** Repositories to pull, `owner/name`; default {@link DEFAULT_REPOS}. */
+  repos?: readonly string[];
+  /** Branch, tag or commit (default `main`). */
+  revision?: string;
+  /** Hub base URL (a mirror, or the local test server). */
+  hubUrl?: string;
+  /** Hub token, for gated or private repositories. */
+  accessToken?: string;
+  /** Weights variant to prefer (`fp16`); folders without it fall back to the default weights. */
+  variant?: string;
+  /**
+   * Working folder: `hub/<owner>/<name>/...` keeps the downloaded files (and `.part` files of interrupted
+   * downloads, resumed on the next run), `prepared/<owner>/<name>/` the converter-ready folders.
+   */
+  cacheDir: string;
+  /** Converted model folder (every repo converts into it); omit to download and prepare only. */
+  outDir?: string;
+  /** Storage dtype of the converted weights. */
+  dtype?: WeightDtype;
+  shardBytes?: number;
+  /** Download attempts per file (interruptions resume; a checksum failure starts over). Default 4. */
+  attempts?: number;
+  retryDelayMs?: (retry: number) => number;
+  /** Custom fetch (proxies, tests). */
+  fetch?: typeof fetch;
+  /** Human-readable progress lines. */
+  log?: (line: string) => void;
+}
+
+/** What was pulled from one repository. */
+export interface RepoPull {
+  repo: string;
+  revision: string;
+  plan: FolderPlan[];
+  /** Every file downloaded or found verified, with the bytes fetched this run. */
+  files: { path: string; bytes: number; sha256?: string; fetched: number }[];
+  /** The converter-ready folder. */
+  prepared: string;
+  conversion?: FolderConversion;
+}
+
+/**
+ * `kandinsky weights pull`: for each repository, lists its files through the hub API, downloads what the pipeline
+ * needs (resumably, each file checked against the size and SHA-256/git id the hub publishes), rewrites PyTorch
+ * `.bin` weights as safetensors with the restricted reader, and converts everything into one TF.js model folder.
+ * Upload the folder with {@link uploadModelFolder} so runners load it from the model store.
+ */
+export async function pullWeights(opts: PullOptions): Promise<RepoPull[]> {
+  const log = opts.log ?? (() => {});
+  const revision = opts.revision ?? 'main';
+  const hub = { hubUrl: opts.hubUrl ?? DEFAULT_HUB_URL, fetch: opts.fetch, accessToken: opts.accessToken };
+  const results: RepoPull[] = [];
+  for (const repo of opts.repos ?? DEFAULT_REPOS) {
+    if (!/^[\w.-]+\/[\w.-]+$/.test(repo)) throw new Error(`"${repo}" is not a repository id (owner/name)`);
+    const files: RepoFile[] = [];
+    try {
+      for await (const entry of listFiles({ repo, revision, recursive: true, ...hub })) {
+        if (entry.type === 'file') files.push(entry);
+      }
+    } catch (err) {
+      throw new Error(`${repo}@${revision}: cannot list files (${(err as Error).message})`, { cause: err });
+    }
+    const plan = planRepoDownload(files, { variant: opts.variant });
+    if (!plan.some((p) => p.weights)) throw new Error(`${repo}@${revision}: no weights found in the repository`);
+    const wanted = new Set(
+      plan.flatMap((p) => [...p.other, ...(p.weights?.index ? [p.weights.index] : []), ...(p.weights?.files ?? [])]),
+    );
+    const downloadDir = join(opts.cacheDir, 'hub', ...repo.split('/'));
+    const pulled: RepoPull['files'] = [];
+    for (const file of files.filter((f) => wanted.has(f.path))) {
+      const sha256 = file.lfs?.oid;
+      const dest = join(downloadDir, ...file.path.split('/'));
+      const fetched = await downloadVerified(
+        async (from) => {
+          const blob = await downloadFile({ repo, path: file.path, revision, ...hub });
+          if (!blob) throw new Error(`${repo}: ${file.path} is listed but cannot be downloaded`);
+          if (blob.size !== file.size)
+            throw new Error(`${repo}: ${file.path} is ${blob.size} bytes, the listing says ${file.size}`);
+          return blob.slice(from).stream() as unknown as ReadableStream<Uint8Array>;
+        },
+        dest,
+        { size: file.size, sha256, gitOid: sha256 ? undefined : file.oid },
+        {
+          attempts: opts.attempts,
+          retryDelayMs: opts.retryDelayMs,
+          onEvent: (e) => log(describeEvent(repo, file.path, e)),
+        },
+      );
+      pulled.push({ path: file.path, bytes: file.size, sha256, fetched });
+    }
+    const prepared = join(opts.cacheDir, 'prepared', ...repo.split('/'));
+    log(`${repo}: preparing converter input in ${prepared}`);
+    await prepareConverterFolder(downloadDir, prepared, plan);
+    const result: RepoPull = { repo, revision, plan, files: pulled, prepared };
+    if (opts.outDir) {
+      log(`${repo}: converting into ${opts.outDir}`);
+      result.conversion = await convertModelFolder(prepared, opts.outDir, {
+        dtype: opts.dtype,
+        shardBytes: opts.shardBytes,
+      });
+    }
+    results.push(result);
+  }
+  return results;
+}
+
+function describeEvent(repo: string, path: string, e: DownloadEvent): string {
+  const name = `${repo}: ${path}`;
+  switch (e.type) {
+    case 'present':
+      return `${name}: already downloaded and verified`;
+    case 'replacing-corrupt-copy':
+      return `${name}: the local copy does not match the hub; downloading it again`;
+    case 'start':
+      return e.from > 0 ? `${name}: resuming at ${mb(e.from)} of ${mb(e.size)}` : `${name}: downloading ${mb(e.size)}`;
+    case 'interrupted':
+      return `${name}: interrupted at ${mb(e.at)} (${e.error})${e.willRetry ? '; will resume' : ''}`;
+    case 'corrupt':
+      return `${name}: ${e.error}${e.willRetry ? '; downloading it again' : ''}`;
+    case 'done':
+      return `${name}: verified (${mb(e.bytesFetched)} fetched)`;
+  }
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
