@@ -20,7 +20,7 @@ export default defineConfig({
           ADMIN_TOKEN: 'test-admin-token',
           RUNNER_SECRET: 'test-runner-secret',
           QUEUE_SHARDS: '4',
-          QUEUE_CAP: '400',
+          QUEUE_CAP: '40',
           MAX_ATTEMPTS: '3',
         },
       },

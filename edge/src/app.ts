@@ -44,7 +44,12 @@ export function createApp(): Hono<AppEnv> {
     }),
   );
   app.onError(errorResponse);
-  app.notFound((c) => errorResponse(new ApiError(404, `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`, { code: 'route_not_found' }), c));
+  app.notFound((c) =>
+    errorResponse(
+      new ApiError(404, `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`, { code: 'route_not_found' }),
+      c,
+    ),
+  );
 
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.route('/', docsRoutes);

@@ -35,7 +35,8 @@ function intVar(value: string | undefined, name: string, fallback: number, min: 
 export function readConfig(env: Env): Config {
   const cached = cache.get(env);
   if (cached) return cached;
-  const environment = env.ENVIRONMENT === 'production' || env.ENVIRONMENT === 'staging' ? env.ENVIRONMENT : 'development';
+  const environment =
+    env.ENVIRONMENT === 'production' || env.ENVIRONMENT === 'staging' ? env.ENVIRONMENT : 'development';
   const s3Complete = env.S3_ENDPOINT && env.S3_BUCKET && env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY;
   const config: Config = {
     environment,

@@ -21,7 +21,9 @@ export interface TestKey {
 }
 
 /** Creates an API key through the admin API. */
-export async function createKey(limits: { requests_per_minute?: number; max_running_jobs?: number } = {}): Promise<TestKey> {
+export async function createKey(
+  limits: { requests_per_minute?: number; max_running_jobs?: number } = {},
+): Promise<TestKey> {
   const response = await call('/v1/admin/keys', {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
@@ -53,7 +55,13 @@ export async function runnerCall(
 ): Promise<Response> {
   const raw = body === undefined ? '' : JSON.stringify(body);
   const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
-  const signature = await runnerSignature(options.secret ?? RUNNER_SECRET, timestamp, 'POST', path, new TextEncoder().encode(raw));
+  const signature = await runnerSignature(
+    options.secret ?? RUNNER_SECRET,
+    timestamp,
+    'POST',
+    path,
+    new TextEncoder().encode(raw),
+  );
   return call(path, {
     method: 'POST',
     headers: {
@@ -67,12 +75,21 @@ export async function runnerCall(
 }
 
 /** Expects the OpenAI error shape and returns its `error`. */
-export async function expectError(response: Response, status: number): Promise<{ message: string; type: string; param: string | null; code: string | null }> {
+export async function expectError(
+  response: Response,
+  status: number,
+): Promise<{ message: string; type: string; param: string | null; code: string | null }> {
   const text = await response.text();
   if (response.status !== status) throw new Error(`expected ${status}, got ${response.status}: ${text}`);
   const body = JSON.parse(text);
   const error = body.error;
-  if (!error || typeof error.message !== 'string' || typeof error.type !== 'string' || !('param' in error) || !('code' in error)) {
+  if (
+    !error ||
+    typeof error.message !== 'string' ||
+    typeof error.type !== 'string' ||
+    !('param' in error) ||
+    !('code' in error)
+  ) {
     throw new Error(`not an OpenAI error shape: ${text}`);
   }
   if (!response.headers.get('x-request-id')?.startsWith('req_')) throw new Error('missing x-request-id');
@@ -106,8 +123,15 @@ export async function tinyPng(width = 64, height = 64): Promise<Uint8Array> {
   ihdrView.setUint32(4, height);
   ihdr.set([8, 0, 0, 0, 0], 8);
   const raw = new Uint8Array((width + 1) * height);
-  const compressed = new Uint8Array(await new Response(new Blob([raw]).stream().pipeThrough(new CompressionStream('deflate'))).arrayBuffer());
-  const parts = [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', compressed), chunk('IEND', new Uint8Array(0))];
+  const compressed = new Uint8Array(
+    await new Response(new Blob([raw]).stream().pipeThrough(new CompressionStream('deflate'))).arrayBuffer(),
+  );
+  const parts = [
+    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', compressed),
+    chunk('IEND', new Uint8Array(0)),
+  ];
   const total = parts.reduce((sum, part) => sum + part.length, 0);
   const png = new Uint8Array(total);
   let offset = 0;

@@ -44,6 +44,8 @@ export type AdmitResult =
   | { kind: 'at_capacity'; running: number; max: number };
 
 const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+/** Longest time a token-bucket change stays unsaved. */
+export const BUCKET_PERSIST_INTERVAL_MS = 1_000;
 
 /**
  * One object per API key, addressed by `idFromName(sha256(key))`: holds the key record, the key's token bucket,
@@ -53,6 +55,7 @@ const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 export class ApiKeyObject extends DurableObject<Env> {
   private bucket: BucketState | undefined;
   private record: KeyRecord | null | undefined;
+  private persistTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -105,7 +108,7 @@ export class ApiKeyObject extends DurableObject<Env> {
     const capacity = record.limits.requests_per_minute;
     const decision = takeToken(this.bucket, now, { capacity, periodMs: 60_000 });
     this.bucket = decision.state;
-    this.ctx.storage.kv.put('bucket', decision.state);
+    this.persistBucketSoon();
     const rate: RateInfo = {
       limit: capacity,
       remaining: decision.remaining,
@@ -116,10 +119,28 @@ export class ApiKeyObject extends DurableObject<Env> {
   }
 
   /**
+   * Saves the bucket at most once per {@link BUCKET_PERSIST_INTERVAL_MS}. The bucket lives in memory, where this
+   * object's serial execution makes it exact; a synchronous write per request would cost a storage commit on the hot
+   * path. If the object is evicted before a save, the bucket forgets at most that interval's consumption.
+   */
+  private persistBucketSoon(): void {
+    if (this.persistTimer !== null) return;
+    this.persistTimer = setTimeout(() => {
+      this.persistTimer = null;
+      if (this.bucket) this.ctx.storage.kv.put('bucket', this.bucket);
+    }, BUCKET_PERSIST_INTERVAL_MS);
+  }
+
+  /**
    * Admits a new job under the running-jobs cap and records its idempotency key. A repeated key with the same
    * request returns the original job id; with a different request it is refused.
    */
-  async admitJob(input: { jobId: string; idempotencyKey: string | null; requestHash: string; now: number }): Promise<AdmitResult> {
+  async admitJob(input: {
+    jobId: string;
+    idempotencyKey: string | null;
+    requestHash: string;
+    now: number;
+  }): Promise<AdmitResult> {
     const record = this.load();
     if (!record) throw new Error('admitJob on an unknown key');
     const sql = this.ctx.storage.sql;

@@ -33,6 +33,10 @@ export class KeyRegistry extends DurableObject<Env> {
 
   /** Looks a key up by its public id. */
   async find(id: string): Promise<RegistryEntry | null> {
-    return this.ctx.storage.sql.exec<Record<string, SqlStorageValue> & RegistryEntry>('SELECT * FROM keys WHERE id = ?', id).toArray()[0] ?? null;
+    return (
+      this.ctx.storage.sql
+        .exec<Record<string, SqlStorageValue> & RegistryEntry>('SELECT * FROM keys WHERE id = ?', id)
+        .toArray()[0] ?? null
+    );
   }
 }

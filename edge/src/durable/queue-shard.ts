@@ -2,17 +2,10 @@ import { DurableObject } from 'cloudflare:workers';
 import { readConfig } from '../config';
 import type { Env } from '../env';
 import { presentJob } from '../jobs/present-job';
-import {
-  isTerminal,
-  type JobProgress,
-  type JobRecord,
-  type NewJob,
-  type ResultImage,
-  type Task,
-} from '../jobs/types';
+import { isTerminal, type JobProgress, type JobRecord, type NewJob, type ResultImage, type Task } from '../jobs/types';
 import { randomToken } from '../lib/random';
 import { ObjectStore } from '../storage/object-store';
-import { WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_DELAYS_MS, deliverWebhook } from '../webhooks/deliver';
+import { deliverWebhook, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_DELAYS_MS } from '../webhooks/deliver';
 import { makeWebhookMessageId } from '../webhooks/sign';
 import { checkWebhookTarget } from '../webhooks/target-policy';
 import { type JobRow, QUEUE_SCHEMA, rowToJob } from './queue-schema';
@@ -53,7 +46,11 @@ export class QueueShard extends DurableObject<Env> {
   // ---------------------------------------------------------------- client side
 
   /** Adds a job unless this shard already holds `capacity` queued jobs. */
-  async enqueue(job: NewJob, capacity: number, now = Date.now()): Promise<{ kind: 'queued'; job: JobRecord } | { kind: 'full' }> {
+  async enqueue(
+    job: NewJob,
+    capacity: number,
+    now = Date.now(),
+  ): Promise<{ kind: 'queued'; job: JobRecord } | { kind: 'full' }> {
     const queued = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE status = 'queued'").one().n;
     if (queued >= capacity) return { kind: 'full' };
     const row = this.sql
@@ -119,7 +116,11 @@ export class QueueShard extends DurableObject<Env> {
           before.id,
           limit,
         )
-      : this.sql.exec<JobRow>('SELECT * FROM jobs WHERE tenant = ? ORDER BY created_at DESC, id DESC LIMIT ?', tenant, limit);
+      : this.sql.exec<JobRow>(
+          'SELECT * FROM jobs WHERE tenant = ? ORDER BY created_at DESC, id DESC LIMIT ?',
+          tenant,
+          limit,
+        );
     return rows.toArray().map(rowToJob);
   }
 
@@ -127,7 +128,11 @@ export class QueueShard extends DurableObject<Env> {
    * Cancels a job. A queued job stops at once; a running job is marked cancelled and its runner learns it at the next
    * heartbeat. Cancelling a cancelled job is a no-op; a finished job cannot be cancelled.
    */
-  async cancel(id: string, tenant: string, now = Date.now()): Promise<{ kind: 'ok' | 'conflict'; job: JobRecord } | { kind: 'not_found' }> {
+  async cancel(
+    id: string,
+    tenant: string,
+    now = Date.now(),
+  ): Promise<{ kind: 'ok' | 'conflict'; job: JobRecord } | { kind: 'not_found' }> {
     const job = await this.get(id, tenant);
     if (!job) return { kind: 'not_found' };
     if (job.status === 'cancelled') return { kind: 'ok', job };
@@ -208,7 +213,10 @@ export class QueueShard extends DurableObject<Env> {
     }
     const outside = result.images.find((image) => !image.key.startsWith(job.output_prefix) || image.key.includes('..'));
     if (outside) return { kind: 'invalid', message: `image key ${outside.key} is outside ${job.output_prefix}` };
-    this.transition(id, now, "status = 'succeeded', result = ?, completed_at = ?, progress = NULL", [JSON.stringify(result), now]);
+    this.transition(id, now, "status = 'succeeded', result = ?, completed_at = ?, progress = NULL", [
+      JSON.stringify(result),
+      now,
+    ]);
     return { kind: 'ok', duplicate: false };
   }
 
@@ -227,12 +235,20 @@ export class QueueShard extends DurableObject<Env> {
     if (job.status === 'cancelled' || job.status === 'failed') return { kind: 'ok', status: job.status };
     if (job.status !== 'running') return { kind: 'conflict', status: job.status };
     if (retryable && job.attempts < job.max_attempts) {
-      this.transition(id, now, "status = 'queued', lease_id = NULL, lease_expires_at = NULL, runner_id = NULL, progress = NULL", []);
+      this.transition(
+        id,
+        now,
+        "status = 'queued', lease_id = NULL, lease_expires_at = NULL, runner_id = NULL, progress = NULL",
+        [],
+      );
       this.wakeOneLeaseWaiter(job.task);
       return { kind: 'ok', status: 'queued' };
     }
     const finalError = retryable
-      ? { code: 'attempts_exhausted', message: `Failed after ${job.attempts} attempts; last error: ${error.code}: ${error.message}` }
+      ? {
+          code: 'attempts_exhausted',
+          message: `Failed after ${job.attempts} attempts; last error: ${error.code}: ${error.message}`,
+        }
       : error;
     this.transition(id, now, "status = 'failed', error = ?, completed_at = ?", [JSON.stringify(finalError), now]);
     return { kind: 'ok', status: 'failed' };
@@ -258,12 +274,16 @@ export class QueueShard extends DurableObject<Env> {
   /** Counts of jobs per status and pending side effects (monitoring, tests). */
   async stats(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
-    for (const row of this.sql.exec<{ status: string; n: number }>('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status')) {
+    for (const row of this.sql.exec<{ status: string; n: number }>(
+      'SELECT status, COUNT(*) AS n FROM jobs GROUP BY status',
+    )) {
       out[row.status] = row.n;
     }
     out.pending_key_releases = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM key_releases').one().n;
     out.pending_webhooks = this.sql
-      .exec<{ n: number }>('SELECT COUNT(*) AS n FROM webhook_deliveries WHERE delivered_at IS NULL AND next_attempt_at IS NOT NULL')
+      .exec<{ n: number }>(
+        'SELECT COUNT(*) AS n FROM webhook_deliveries WHERE delivered_at IS NULL AND next_attempt_at IS NOT NULL',
+      )
       .one().n;
     return out;
   }
@@ -296,21 +316,37 @@ export class QueueShard extends DurableObject<Env> {
       .toArray();
     for (const job of expired) {
       if (job.attempts >= job.max_attempts) {
-        const error = { code: 'attempts_exhausted', message: `The job's lease expired on all ${job.attempts} attempts.` };
+        const error = {
+          code: 'attempts_exhausted',
+          message: `The job's lease expired on all ${job.attempts} attempts.`,
+        };
         this.transition(job.id, now, "status = 'failed', error = ?, completed_at = ?", [JSON.stringify(error), now]);
       } else {
-        this.transition(job.id, now, "status = 'queued', lease_id = NULL, lease_expires_at = NULL, runner_id = NULL, progress = NULL", []);
+        this.transition(
+          job.id,
+          now,
+          "status = 'queued', lease_id = NULL, lease_expires_at = NULL, runner_id = NULL, progress = NULL",
+          [],
+        );
         this.wakeOneLeaseWaiter(job.task as Task);
       }
     }
     return expired.length;
   }
 
-  private tryLease(runnerId: string, tasks: ReadonlySet<Task> | null, leaseTtlMs: number, now: number): LeaseGrant | null {
+  private tryLease(
+    runnerId: string,
+    tasks: ReadonlySet<Task> | null,
+    leaseTtlMs: number,
+    now: number,
+  ): LeaseGrant | null {
     const taskList = tasks ? [...tasks] : [];
     const filter = tasks ? `AND task IN (${taskList.map(() => '?').join(', ')})` : '';
     const candidate = this.sql
-      .exec<{ id: string }>(`SELECT id FROM jobs WHERE status = 'queued' ${filter} ORDER BY created_at, id LIMIT 1`, ...taskList)
+      .exec<{ id: string }>(
+        `SELECT id FROM jobs WHERE status = 'queued' ${filter} ORDER BY created_at, id LIMIT 1`,
+        ...taskList,
+      )
       .toArray()[0];
     if (!candidate) return null;
     const leaseId = `lease_${randomToken(20)}`;
@@ -331,7 +367,12 @@ export class QueueShard extends DurableObject<Env> {
    */
   private transition(id: string, now: number, assignments: string, values: SqlStorageValue[]): JobRecord {
     const row = this.sql
-      .exec<JobRow>(`UPDATE jobs SET ${assignments}, version = version + 1, updated_at = ? WHERE id = ? RETURNING *`, ...values, now, id)
+      .exec<JobRow>(
+        `UPDATE jobs SET ${assignments}, version = version + 1, updated_at = ? WHERE id = ? RETURNING *`,
+        ...values,
+        now,
+        id,
+      )
       .one();
     const job = rowToJob(row);
     if (isTerminal(job.status)) this.recordTerminalEffects(job, row.webhook_secret as string | null, now);
@@ -340,7 +381,11 @@ export class QueueShard extends DurableObject<Env> {
   }
 
   private recordTerminalEffects(job: JobRecord, webhookSecret: string | null, now: number): void {
-    this.sql.exec('INSERT OR IGNORE INTO key_releases (job_id, key_object_id) VALUES (?, ?)', job.id, job.key_object_id);
+    this.sql.exec(
+      'INSERT OR IGNORE INTO key_releases (job_id, key_object_id) VALUES (?, ?)',
+      job.id,
+      job.key_object_id,
+    );
     if (job.webhook_url && webhookSecret) {
       this.sql.exec(
         'INSERT INTO webhook_deliveries (message_id, job_id, event_type, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?)',
@@ -389,7 +434,9 @@ export class QueueShard extends DurableObject<Env> {
   }
 
   private async flushKeyReleases(): Promise<void> {
-    const pending = this.sql.exec<{ job_id: string; key_object_id: string }>('SELECT * FROM key_releases LIMIT 100').toArray();
+    const pending = this.sql
+      .exec<{ job_id: string; key_object_id: string }>('SELECT * FROM key_releases LIMIT 100')
+      .toArray();
     await Promise.all(
       pending.map(async ({ job_id, key_object_id }) => {
         try {
@@ -416,7 +463,10 @@ export class QueueShard extends DurableObject<Env> {
       due.map(async (delivery) => {
         const row = this.sql.exec<JobRow>('SELECT * FROM jobs WHERE id = ?', delivery.job_id).toArray()[0];
         if (!row?.webhook_url || !row.webhook_secret) {
-          this.sql.exec('UPDATE webhook_deliveries SET next_attempt_at = NULL WHERE message_id = ?', delivery.message_id);
+          this.sql.exec(
+            'UPDATE webhook_deliveries SET next_attempt_at = NULL WHERE message_id = ?',
+            delivery.message_id,
+          );
           return;
         }
         const url = row.webhook_url as string;
@@ -432,10 +482,18 @@ export class QueueShard extends DurableObject<Env> {
         } else {
           const data = await presentJob(rowToJob(row), store, config.resultUrlTtlSeconds);
           const body = JSON.stringify({ type: delivery.event_type, timestamp: new Date(now).toISOString(), data });
-          outcome = await deliverWebhook({ url, secret: row.webhook_secret as string, messageId: delivery.message_id, body, now });
+          outcome = await deliverWebhook({
+            url,
+            secret: row.webhook_secret as string,
+            messageId: delivery.message_id,
+            body,
+            now,
+          });
         }
         const retryAt =
-          outcome.delivered || problem || attempt >= WEBHOOK_MAX_ATTEMPTS ? null : now + WEBHOOK_RETRY_DELAYS_MS[attempt - 1];
+          outcome.delivered || problem || attempt >= WEBHOOK_MAX_ATTEMPTS
+            ? null
+            : now + WEBHOOK_RETRY_DELAYS_MS[attempt - 1];
         this.sql.exec(
           `UPDATE webhook_deliveries SET attempts = ?, last_status = ?, last_error = ?, next_attempt_at = ?,
              delivered_at = ? WHERE message_id = ?`,

@@ -8,8 +8,16 @@ import { ApiError } from './api-error';
  */
 export function errorResponse(err: unknown, c: Context): Response {
   const apiError = toApiError(err);
-  if (apiError.status >= 500) {
-    console.error(JSON.stringify({ level: 'error', request_id: c.get('requestId'), message: String(err), stack: (err as Error)?.stack }));
+  // Deliberate answers (429, 503 queue_full, ...) are not incidents; unexpected errors and failed dependencies are.
+  if (apiError.status >= 500 && (!(err instanceof ApiError) || err.cause !== undefined)) {
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        request_id: c.get('requestId'),
+        message: String(err),
+        stack: (err as Error)?.stack,
+      }),
+    );
   }
   const response = c.json(apiError.toJSON(), apiError.status);
   for (const [name, value] of Object.entries(apiError.headers)) response.headers.set(name, value);
@@ -21,7 +29,10 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   const remote = parseRemoteApiError(err);
   if (remote) return remote;
-  return new ApiError(500, 'The server had an error while processing your request.', { code: 'internal_error', cause: err });
+  return new ApiError(500, 'The server had an error while processing your request.', {
+    code: 'internal_error',
+    cause: err,
+  });
 }
 
 /** Prefix used to carry an {@link ApiError} through Durable Object RPC, which only preserves `message`. */
@@ -29,14 +40,21 @@ export const REMOTE_ERROR_PREFIX = 'ApiError:';
 
 /** Encodes an ApiError so it survives a Durable Object RPC throw. */
 export function remoteApiError(error: ApiError): Error {
-  return new Error(REMOTE_ERROR_PREFIX + JSON.stringify({ status: error.status, ...error.toJSON().error, headers: error.headers }));
+  return new Error(
+    REMOTE_ERROR_PREFIX + JSON.stringify({ status: error.status, ...error.toJSON().error, headers: error.headers }),
+  );
 }
 
 function parseRemoteApiError(err: unknown): ApiError | null {
   if (!(err instanceof Error) || !err.message.startsWith(REMOTE_ERROR_PREFIX)) return null;
   try {
     const data = JSON.parse(err.message.slice(REMOTE_ERROR_PREFIX.length));
-    return new ApiError(data.status, data.message, { type: data.type, code: data.code, param: data.param, headers: data.headers });
+    return new ApiError(data.status, data.message, {
+      type: data.type,
+      code: data.code,
+      param: data.param,
+      headers: data.headers,
+    });
   } catch {
     return null;
   }

@@ -53,7 +53,8 @@ export async function createJob(
   const jobId = makeJobId(shard);
   const inputPrefix = `inputs/${apiKey.tenant}/${jobId}/`;
   const uploads: PendingUpload[] = [];
-  const keyFor = (slot: string, image: InputImage) => `${inputPrefix}${slot}.${image.format === 'jpeg' ? 'jpg' : image.format}`;
+  const keyFor = (slot: string, image: InputImage) =>
+    `${inputPrefix}${slot}.${image.format === 'jpeg' ? 'jpg' : image.format}`;
   const take = (ref: string, param: string, slot: string): string => {
     const image = resolveInputImage(ref, param, options.attachments);
     uploads.push({ slot, image });
@@ -80,14 +81,22 @@ export async function createJob(
     params.mask = take(input.mask, 'input.mask', 'mask');
     const [image, mask] = uploads.map((upload) => upload.image);
     if (image.width !== mask.width || image.height !== mask.height) {
-      throw new ApiError(400, 'input.mask must have the same size as input.image.', { param: 'input.mask', code: 'mask_size_mismatch' });
+      throw new ApiError(400, 'input.mask must have the same size as input.image.', {
+        param: 'input.mask',
+        code: 'mask_size_mismatch',
+      });
     }
   }
   if (request.task === 'fuse') {
-    params.inputs = request.input.inputs.map((item, index): FuseInput =>
-      item.type === 'text'
-        ? item
-        : { type: 'image', weight: item.weight, image: take(item.image, `input.inputs.${index}.image`, `input-${index}`) },
+    params.inputs = request.input.inputs.map(
+      (item, index): FuseInput =>
+        item.type === 'text'
+          ? item
+          : {
+              type: 'image',
+              weight: item.weight,
+              image: take(item.image, `input.inputs.${index}.image`, `input-${index}`),
+            },
     );
   }
 
@@ -101,7 +110,9 @@ export async function createJob(
   if (admission.kind === 'replay') {
     const original = await shardForJob(env, admission.jobId).get(admission.jobId, apiKey.tenant);
     if (original) return { job: original, replayed: true };
-    throw new ApiError(409, 'The job created with this Idempotency-Key is no longer available.', { code: 'idempotency_key_expired' });
+    throw new ApiError(409, 'The job created with this Idempotency-Key is no longer available.', {
+      code: 'idempotency_key_expired',
+    });
   }
   if (admission.kind === 'idempotency_mismatch') {
     throw new ApiError(409, 'This Idempotency-Key was already used with a different request.', {
@@ -119,7 +130,9 @@ export async function createJob(
   try {
     if (uploads.length > 0) {
       const store = storeFromConfig(config);
-      await Promise.all(uploads.map(({ slot, image }) => store.put(keyFor(slot, image), image.bytes, image.contentType)));
+      await Promise.all(
+        uploads.map(({ slot, image }) => store.put(keyFor(slot, image), image.bytes, image.contentType)),
+      );
     }
     const outcome = await shardStub(env, shard).enqueue(
       {
@@ -137,7 +150,10 @@ export async function createJob(
       Math.ceil(config.queueCap / config.queueShards),
     );
     if (outcome.kind === 'full') {
-      throw new ApiError(503, 'The job queue is full; retry later.', { code: 'queue_full', headers: { 'retry-after': '10' } });
+      throw new ApiError(503, 'The job queue is full; retry later.', {
+        code: 'queue_full',
+        headers: { 'retry-after': '10' },
+      });
     }
     return { job: outcome.job, replayed: false };
   } catch (err) {

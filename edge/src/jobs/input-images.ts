@@ -21,12 +21,17 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
  * at most {@link MAX_IMAGE_BYTES}, a real PNG/JPEG/WebP by its magic bytes, sides within 16..4096 px.
  * @throws ApiError 400 with `param` naming the field.
  */
-export function resolveInputImage(ref: string, param: string, attachments: ReadonlyMap<string, Uint8Array>): InputImage {
+export function resolveInputImage(
+  ref: string,
+  param: string,
+  attachments: ReadonlyMap<string, Uint8Array>,
+): InputImage {
   let bytes: Uint8Array;
   if (ref.startsWith('attachment:')) {
     const name = ref.slice('attachment:'.length);
     const attached = attachments.get(name);
-    if (!attached) throw new ApiError(400, `No uploaded file part named "${name}".`, { param, code: 'missing_attachment' });
+    if (!attached)
+      throw new ApiError(400, `No uploaded file part named "${name}".`, { param, code: 'missing_attachment' });
     bytes = attached;
   } else {
     const base64 = ref.replace(DATA_URL, '').replace(/\s+/g, '');
@@ -41,11 +46,20 @@ export function resolveInputImage(ref: string, param: string, attachments: Reado
   if (!info) {
     throw new ApiError(400, `${param} is not a PNG, JPEG or WebP image.`, { param, code: 'invalid_image_format' });
   }
-  if (info.width > MAX_IMAGE_SIDE || info.height > MAX_IMAGE_SIDE || info.width < MIN_IMAGE_SIDE || info.height < MIN_IMAGE_SIDE) {
-    throw new ApiError(400, `${param} must be between ${MIN_IMAGE_SIDE} and ${MAX_IMAGE_SIDE} pixels per side (got ${info.width}x${info.height}).`, {
-      param,
-      code: 'invalid_image_dimensions',
-    });
+  if (
+    info.width > MAX_IMAGE_SIDE ||
+    info.height > MAX_IMAGE_SIDE ||
+    info.width < MIN_IMAGE_SIDE ||
+    info.height < MIN_IMAGE_SIDE
+  ) {
+    throw new ApiError(
+      400,
+      `${param} must be between ${MIN_IMAGE_SIDE} and ${MAX_IMAGE_SIDE} pixels per side (got ${info.width}x${info.height}).`,
+      {
+        param,
+        code: 'invalid_image_dimensions',
+      },
+    );
   }
   return { ...info, bytes };
 }

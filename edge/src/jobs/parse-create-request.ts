@@ -16,7 +16,10 @@ const MAX_ATTACHMENTS = 10;
  * Parses `POST /v1/jobs` from JSON, or from multipart/form-data with a `request` field holding the same JSON and file
  * parts referenced as `attachment:<part name>`.
  */
-export async function parseCreateRequest(contentType: string | undefined, body: Uint8Array): Promise<ParsedCreateRequest> {
+export async function parseCreateRequest(
+  contentType: string | undefined,
+  body: Uint8Array,
+): Promise<ParsedCreateRequest> {
   const type = (contentType ?? '').toLowerCase();
   if (/^application\/json\s*(;|$)/.test(type)) {
     const request = parseJson(body, jobCreateSchema);
@@ -50,7 +53,8 @@ export async function parseCreateRequest(contentType: string | undefined, body: 
       if (typeof part === 'string') {
         throw new ApiError(400, `Unrecognized form field: ${name}`, { param: name, code: 'unknown_parameter' });
       }
-      if (attachments.size >= MAX_ATTACHMENTS) throw new ApiError(400, 'Too many file parts.', { code: 'too_many_attachments' });
+      if (attachments.size >= MAX_ATTACHMENTS)
+        throw new ApiError(400, 'Too many file parts.', { code: 'too_many_attachments' });
       const bytes = new Uint8Array(await part.arrayBuffer());
       attachments.set(name, bytes);
       hashes.push(`${name}:${await sha256Hex(bytes)}`);
@@ -58,5 +62,7 @@ export async function parseCreateRequest(contentType: string | undefined, body: 
     hashes.sort();
     return { request, attachments, requestHash: await sha256Hex(JSON.stringify([request, hashes])) };
   }
-  throw new ApiError(415, 'Content-Type must be application/json or multipart/form-data.', { code: 'unsupported_media_type' });
+  throw new ApiError(415, 'Content-Type must be application/json or multipart/form-data.', {
+    code: 'unsupported_media_type',
+  });
 }

@@ -35,7 +35,11 @@ const seconds = (ms: number | null): number | null => (ms === null ? null : Math
  * Turns a stored job into its public shape, signing result URLs that expire `urlTtlSeconds` from now.
  * @example const view = await presentJob(record, store, 3600);
  */
-export async function presentJob(record: JobRecord, store: ObjectStore | null, urlTtlSeconds: number): Promise<PublicJob> {
+export async function presentJob(
+  record: JobRecord,
+  store: ObjectStore | null,
+  urlTtlSeconds: number,
+): Promise<PublicJob> {
   let output: PublicJob['output'] = null;
   if (record.status === 'succeeded' && record.result && store) {
     const images = await Promise.all(

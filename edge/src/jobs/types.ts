@@ -7,7 +7,9 @@ export type Task = (typeof TASKS)[number];
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** Fuse input item as sent to runners (images are bucket keys). */
-export type FuseInput = { type: 'text'; text: string; weight: number } | { type: 'image'; image: string; weight: number };
+export type FuseInput =
+  | { type: 'text'; text: string; weight: number }
+  | { type: 'image'; image: string; weight: number };
 
 /** Runner-facing parameters (docs/runner-protocol.md, `RunnerJob.params`). */
 export interface RunnerParams {

@@ -6,7 +6,12 @@ import { isTerminal, type JobRecord } from './types';
  * Holds until the job is terminal or `timeoutMs` passes, using the shard's change notifications (no polling).
  * Returns the latest record, or null if the job vanished.
  */
-export async function waitForJob(env: Env, job: JobRecord, tenant: string, timeoutMs: number): Promise<JobRecord | null> {
+export async function waitForJob(
+  env: Env,
+  job: JobRecord,
+  tenant: string,
+  timeoutMs: number,
+): Promise<JobRecord | null> {
   const shard = shardForJob(env, job.id);
   const deadline = Date.now() + timeoutMs;
   let current: JobRecord | null = job;

@@ -46,5 +46,8 @@ export function timingSafeEqualStrings(a: string, b: string): boolean {
   const right = encoder.encode(b);
   if (left.length !== right.length) return false;
   // workerd provides crypto.subtle.timingSafeEqual; it is not in the DOM typings.
-  return (crypto.subtle as unknown as { timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean }).timingSafeEqual(left, right);
+  return (crypto.subtle as unknown as { timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean }).timingSafeEqual(
+    left,
+    right,
+  );
 }

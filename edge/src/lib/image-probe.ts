@@ -54,7 +54,12 @@ function probeWebp(b: Uint8Array): ImageInfo | null {
   }
   if (chunk === 'VP8L' && b[20] === 0x2f) {
     const bits = b[21] | (b[22] << 8) | (b[23] << 16) | (b[24] << 24);
-    return { format: 'webp', contentType: 'image/webp', width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
+    return {
+      format: 'webp',
+      contentType: 'image/webp',
+      width: (bits & 0x3fff) + 1,
+      height: ((bits >>> 14) & 0x3fff) + 1,
+    };
   }
   if (chunk === 'VP8X') {
     return { format: 'webp', contentType: 'image/webp', width: u24le(b, 24) + 1, height: u24le(b, 27) + 1 };

@@ -11,7 +11,8 @@ export function validationError(error: z.ZodError): ApiError {
     const param = [path, issue.keys[0]].filter(Boolean).join('.');
     return new ApiError(400, `Unrecognized request argument supplied: ${param}`, { param, code: 'unknown_parameter' });
   }
-  const code = issue.code === 'invalid_type' && issue.input === undefined ? 'missing_required_parameter' : 'invalid_value';
+  const code =
+    issue.code === 'invalid_type' && issue.input === undefined ? 'missing_required_parameter' : 'invalid_value';
   return new ApiError(400, `Invalid value for ${path || 'body'}: ${issue.message}`, { param: path || null, code });
 }
 
@@ -26,7 +27,11 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown): z.infe
  * Parses raw bytes as JSON (UTF-8, strict) and validates them. An empty body counts as `{}` only when `allowEmpty`.
  * @example const body = parseJson(c.get('rawBody'), leaseSchema, { allowEmpty: true });
  */
-export function parseJson<T extends z.ZodType>(bytes: Uint8Array, schema: T, options: { allowEmpty?: boolean } = {}): z.infer<T> {
+export function parseJson<T extends z.ZodType>(
+  bytes: Uint8Array,
+  schema: T,
+  options: { allowEmpty?: boolean } = {},
+): z.infer<T> {
   if (bytes.byteLength === 0 && options.allowEmpty) return validate(schema, {});
   let value: unknown;
   try {

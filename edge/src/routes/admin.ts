@@ -1,6 +1,6 @@
 import { type Context, Hono } from 'hono';
-import { ApiError } from '../errors/api-error';
 import type { KeyRecord } from '../durable/api-key-object';
+import { ApiError } from '../errors/api-error';
 import { sha256Hex } from '../lib/crypto';
 import { randomToken } from '../lib/random';
 import { parseJson } from '../lib/validate';
@@ -52,7 +52,8 @@ adminRoutes.post('/keys', async (c) => {
 
 async function findKey(env: AppEnv['Bindings'], id: string) {
   const entry = await registry(env).find(id);
-  if (!entry) throw new ApiError(404, `No API key with id '${id.slice(0, 64)}'.`, { param: 'id', code: 'key_not_found' });
+  if (!entry)
+    throw new ApiError(404, `No API key with id '${id.slice(0, 64)}'.`, { param: 'id', code: 'key_not_found' });
   return env.API_KEYS.get(env.API_KEYS.idFromName(entry.key_hash));
 }
 

@@ -26,7 +26,10 @@ imageRoutes.post('/generations', apiKeyAuth(), readBody({ maxBytes: 64 * 1024 })
   const request = { task: 'text2image' as const, input: { prompt, ...sampling }, user };
   const idempotencyKey = c.req.header('idempotency-key') ?? null;
   if (idempotencyKey !== null && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
-    throw new ApiError(400, 'Idempotency-Key must be 1-255 visible ASCII characters', { param: 'Idempotency-Key', code: 'invalid_header' });
+    throw new ApiError(400, 'Idempotency-Key must be 1-255 visible ASCII characters', {
+      param: 'Idempotency-Key',
+      code: 'invalid_header',
+    });
   }
   const { job } = await createJob(c.env, apiKey, request, {
     idempotencyKey,

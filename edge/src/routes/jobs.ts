@@ -63,9 +63,7 @@ jobRoutes.get('/', async (c) => {
   const pages = await Promise.all(
     Array.from({ length: shards }, (_, shard) => shardStub(c.env, shard).list(tenant, query.limit + 1, before)),
   );
-  const merged = pages
-    .flat()
-    .sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  const merged = pages.flat().sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
   const page = merged.slice(0, query.limit);
   const hasMore = merged.length > query.limit;
   const last = page[page.length - 1];
@@ -93,7 +91,9 @@ jobRoutes.post('/:id/cancel', readBody({ maxBytes: SMALL_BODY_LIMIT }), async (c
   const outcome = await shardForJob(c.env, id).cancel(id, c.get('apiKey').tenant);
   if (outcome.kind === 'not_found') throw jobNotFound(id);
   if (outcome.kind === 'conflict') {
-    throw new ApiError(409, `Job ${id} already ${outcome.job.status}; it cannot be cancelled.`, { code: 'job_not_cancellable' });
+    throw new ApiError(409, `Job ${id} already ${outcome.job.status}; it cannot be cancelled.`, {
+      code: 'job_not_cancellable',
+    });
   }
   return c.json(await presentForRequest(c, outcome.job));
 });
@@ -110,7 +110,11 @@ jobRoutes.get('/:id/events', async (c) => {
     while (job && !stream.aborted) {
       if (job.version > sentVersion) {
         sentVersion = job.version;
-        await stream.writeSSE({ event: 'job', id: String(job.version), data: JSON.stringify(await presentForRequest(c, job)) });
+        await stream.writeSSE({
+          event: 'job',
+          id: String(job.version),
+          data: JSON.stringify(await presentForRequest(c, job)),
+        });
         if (isTerminal(job.status)) {
           await stream.writeSSE({ event: 'done', data: JSON.stringify({ id: job.id, status: job.status }) });
           break;

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { readConfig } from '../config';
-import { ApiError } from '../errors/api-error';
 import type { LeaseGrant } from '../durable/queue-shard';
+import { ApiError } from '../errors/api-error';
 import { jobNotFound, shardForJob, shardStub } from '../jobs/shards';
 import type { Task } from '../jobs/types';
 import { parseJson } from '../lib/validate';
@@ -29,18 +29,34 @@ runnerRoutes.post('/lease', async (c) => {
   for (let round = 0; !grant; round++) {
     // Sweep every shard from a random start so runners spread over shards and none is starved.
     for (let i = 0; i < config.queueShards && !grant; i++) {
-      grant = await shardStub(c.env, (start + round + i) % config.queueShards).lease(runnerId, tasks, 0, config.leaseTtlMs);
+      grant = await shardStub(c.env, (start + round + i) % config.queueShards).lease(
+        runnerId,
+        tasks,
+        0,
+        config.leaseTtlMs,
+      );
     }
     const remaining = deadline - Date.now();
     if (grant || remaining <= 0) break;
     // Block on one shard for a slice: a job enqueued there is handed over at once; elsewhere within a slice.
     const shard = (start + round) % config.queueShards;
-    grant = await shardStub(c.env, shard).lease(runnerId, tasks, Math.min(remaining, BLOCK_SLICE_MS), config.leaseTtlMs);
+    grant = await shardStub(c.env, shard).lease(
+      runnerId,
+      tasks,
+      Math.min(remaining, BLOCK_SLICE_MS),
+      config.leaseTtlMs,
+    );
   }
   if (!grant) return c.body(null, 204);
   const { job, lease } = grant;
   return c.json({
-    job: { id: job.id, task: job.task, attempt: job.attempts, params: job.params, output: { prefix: job.output_prefix } },
+    job: {
+      id: job.id,
+      task: job.task,
+      attempt: job.attempts,
+      params: job.params,
+      output: { prefix: job.output_prefix },
+    },
     lease,
   });
 });
@@ -48,7 +64,12 @@ runnerRoutes.post('/lease', async (c) => {
 runnerRoutes.post('/jobs/:id/heartbeat', async (c) => {
   const id = c.req.param('id');
   const body = parseJson(c.get('rawBody'), heartbeatSchema);
-  const outcome = await shardForJob(c.env, id).heartbeat(id, body.lease_id, body.progress ?? null, readConfig(c.env).leaseTtlMs);
+  const outcome = await shardForJob(c.env, id).heartbeat(
+    id,
+    body.lease_id,
+    body.progress ?? null,
+    readConfig(c.env).leaseTtlMs,
+  );
   const ok = checkLease(id, outcome);
   return c.json({ cancel: ok.cancel, lease_expires_at: ok.lease_expires_at });
 });
@@ -57,7 +78,8 @@ runnerRoutes.post('/jobs/:id/complete', async (c) => {
   const id = c.req.param('id');
   const body = parseJson(c.get('rawBody'), completeSchema);
   const outcome = await shardForJob(c.env, id).complete(id, body.lease_id, body.result);
-  if (outcome.kind === 'invalid') throw new ApiError(400, outcome.message, { param: 'result.images', code: 'invalid_result' });
+  if (outcome.kind === 'invalid')
+    throw new ApiError(400, outcome.message, { param: 'result.images', code: 'invalid_result' });
   const ok = checkLease(id, outcome);
   return c.json({ status: 'succeeded', duplicate: ok.duplicate });
 });

@@ -27,7 +27,10 @@ export const samplingFields = {
 };
 
 /** A prompt: 1..2000 characters, not only whitespace. */
-export const promptField = z.string().max(2000).refine((text) => text.trim().length > 0, 'prompt must not be empty');
+export const promptField = z
+  .string()
+  .max(2000)
+  .refine((text) => text.trim().length > 0, 'prompt must not be empty');
 
 /** Sizes as requested: `size: "WxH"` (OpenAI style) or `width`/`height`. */
 export interface SizeFields {
@@ -59,7 +62,10 @@ export function resolveSize(fields: SizeFields): { width: number; height: number
     ['height', height],
   ] as const) {
     if (value < MIN_SIDE || value > MAX_SIDE) {
-      return { error: `${param} must be between ${MIN_SIDE} and ${MAX_SIDE} pixels.`, param: fields.size ? 'size' : param };
+      return {
+        error: `${param} must be between ${MIN_SIDE} and ${MAX_SIDE} pixels.`,
+        param: fields.size ? 'size' : param,
+      };
     }
   }
   return { width: roundUpTo64(width), height: roundUpTo64(height) };

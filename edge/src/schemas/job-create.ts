@@ -5,7 +5,10 @@ import { promptField, samplingFields } from './generation';
  * An input image: base64 (optionally as a `data:image/…;base64,` URL) or, in multipart requests,
  * `attachment:<part name>` naming an uploaded file part.
  */
-export const imageRef = z.string().min(1).max(32 * 1024 * 1024);
+export const imageRef = z
+  .string()
+  .min(1)
+  .max(32 * 1024 * 1024);
 
 const weight = z.number().positive().max(100);
 

@@ -75,7 +75,7 @@ export function checkWebhookTarget(
   const blocked =
     host === 'localhost' ||
     BLOCKED_HOST_SUFFIXES.some((suffix) => host.endsWith(suffix)) ||
-    !host.includes('.') && !host.startsWith('[') ||
+    (!host.includes('.') && !host.startsWith('[')) ||
     (octets !== null && isPrivateIpv4(octets)) ||
     (host.startsWith('[') && isPrivateIpv6(host));
   return blocked

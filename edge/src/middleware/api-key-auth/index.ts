@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../../types';
 import { ApiError } from '../../errors/api-error';
 import { sha256Hex } from '../../lib/crypto';
+import type { AppEnv } from '../../types';
 
 /** Shape of gateway API keys. */
 export const API_KEY_PATTERN = /^kd_live_[0-9A-Za-z]{40}$/;
