@@ -54,3 +54,14 @@ describe('ByteLevelBpe', () => {
     expect(bpe.encodeWord('<|endoftext|>')).toEqual(['<|endoftext|>']);
   });
 });
+
+describe('ByteLevelBpe cache', () => {
+  it('stays bounded and gives the same result after being cleared', () => {
+    const bpe = new ByteLevelBpe([['a', 'b</w>']], ['<|endoftext|>'], 2);
+    const first = bpe.encodeWord('ab');
+    for (const word of ['x', 'y', 'z', 'w']) bpe.encodeWord(word);
+    expect(bpe.encodeWord('ab')).toEqual(first);
+    expect(bpe.encodeWord('<|endoftext|>')).toEqual(['<|endoftext|>']);
+    expect((bpe as unknown as { cache: Map<string, string[]> }).cache.size).toBeLessThanOrEqual(2);
+  });
+});

@@ -5,23 +5,29 @@
  */
 export class ByteLevelBpe {
   private readonly ranks = new Map<string, number>();
+  private readonly passThrough: ReadonlyMap<string, string[]>;
+  /** Words already merged. Bounded: a long-running server sees an unbounded number of distinct words. */
   private readonly cache = new Map<string, string[]>();
 
   /**
    * `merges` in rank order (the lines of merges.txt after the header; `null` for a malformed line, which still
    * takes a rank). A pair listed twice keeps its last rank, as the Python dict does.
    */
-  constructor(merges: readonly (readonly [string, string] | null)[], passThrough: readonly string[]) {
+  constructor(
+    merges: readonly (readonly [string, string] | null)[],
+    passThrough: readonly string[],
+    private readonly maxCacheEntries = 50_000,
+  ) {
     merges.forEach((merge, rank) => {
       if (merge) this.ranks.set(pairKey(merge[0], merge[1]), rank);
     });
     // The reference seeds its cache with the special tokens, so they come back whole and without `</w>`.
-    for (const token of passThrough) this.cache.set(token, [token]);
+    this.passThrough = new Map(passThrough.map((token) => [token, [token]]));
   }
 
   /** The BPE symbols of one pre-tokenized word (already byte-encoded with {@link byteEncode}). */
   encodeWord(word: string): string[] {
-    const cached = this.cache.get(word);
+    const cached = this.passThrough.get(word) ?? this.cache.get(word);
     if (cached) return cached;
     const chars = Array.from(word);
     let symbols = [...chars.slice(0, -1), `${chars[chars.length - 1]}</w>`];
@@ -50,6 +56,7 @@ export class ByteLevelBpe {
       }
       symbols = merged;
     }
+    if (this.cache.size >= this.maxCacheEntries) this.cache.clear();
     this.cache.set(word, symbols);
     return symbols;
   }
