@@ -1,0 +1,218 @@
+import { PNG } from 'pngjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EdgeClient } from './edge-client.js';
+import { InvalidRequestError } from './image-generator.js';
+import { silentLogger } from './logger.js';
+import { RunnerMetrics } from './runner-metrics.js';
+import { RunnerWorker, type WorkerOptions } from './runner-worker.js';
+import { FakeEdge } from './testing/fake-edge.js';
+import { FakeGenerator } from './testing/fake-generator.js';
+import { MemoryStore } from './testing/memory-store.js';
+
+const SECRET = 'test-runner-secret-0123456789';
+
+interface Rig {
+  edge: FakeEdge;
+  store: MemoryStore;
+  generator: FakeGenerator;
+  metrics: RunnerMetrics;
+  worker: RunnerWorker;
+}
+
+const rigs: Rig[] = [];
+
+async function rig(
+  opts: Partial<WorkerOptions> = {},
+  edgeOpts: { leaseTtlMs?: number } = {},
+  stepMs = 5,
+): Promise<Rig> {
+  const edge = new FakeEdge(SECRET, edgeOpts);
+  const url = await edge.listen();
+  const store = new MemoryStore();
+  const generator = new FakeGenerator(stepMs);
+  const metrics = new RunnerMetrics();
+  const client = new EdgeClient({ baseUrl: url, runnerId: 'runner-a', secret: SECRET, retryBaseMs: 10 });
+  const worker = new RunnerWorker(client, store, generator, metrics, silentLogger, {
+    runnerId: 'runner-a',
+    tasks: ['text2image', 'variation', 'fuse', 'img2img', 'inpaint'],
+    maxBatch: 1,
+    leaseWaitMs: 100,
+    heartbeatIntervalMs: 50,
+    progressIntervalMs: 20,
+    ...opts,
+  });
+  const r = { edge, store, generator, metrics, worker };
+  rigs.push(r);
+  return r;
+}
+
+afterEach(async () => {
+  for (const r of rigs.splice(0)) {
+    await r.worker.stop(1000);
+    await r.edge.close();
+  }
+});
+
+describe('RunnerWorker against a fake edge', () => {
+  it('runs a job: uploads decodable PNGs of the requested size with metadata, then completes once', async () => {
+    const { edge, store, worker, metrics } = await rig();
+    const id = edge.enqueue('text2image', { n: 2, width: 128, height: 64, seed: 41, steps: 3 });
+    void worker.start();
+    // The worker counts the job right after the edge acknowledged it.
+    await edge.waitFor(() => metrics.jobs.get({ task: 'text2image', outcome: 'succeeded' }) === 1);
+    const job = edge.jobs.get(id)!;
+    expect(job.completions).toHaveLength(1);
+    const images = job.completions[0].images;
+    expect(images.map((i) => i.key)).toEqual([`results/tenant/${id}/0.png`, `results/tenant/${id}/1.png`]);
+    expect(images.map((i) => i.seed)).toEqual([41, 42]);
+    for (const image of images) {
+      const stored = store.objects.get(image.key)!;
+      expect(stored.contentType).toBe('image/png');
+      expect(image.bytes).toBe(stored.body.byteLength);
+      const png = PNG.sync.read(Buffer.from(stored.body));
+      expect([png.width, png.height]).toEqual([128, 64]);
+      expect(stored.metadata).toMatchObject({
+        'job-id': id,
+        task: 'text2image',
+        steps: '3',
+        width: '128',
+        prompt: 'a%20red%20cat',
+      });
+    }
+    expect(store.objects.get(images[1].key)!.metadata.seed).toBe('42');
+    expect(metrics.images.get({ task: 'text2image' })).toBe(2);
+    expect(metrics.jobs.get({ task: 'text2image', outcome: 'succeeded' })).toBe(1);
+  });
+
+  it('reports progress in order, throttled, always including the last step', async () => {
+    const { edge, worker } = await rig({ progressIntervalMs: 1_000, heartbeatIntervalMs: 10_000 }, {}, 2);
+    const id = edge.enqueue('text2image', { steps: 30 });
+    void worker.start();
+    await edge.waitFor(() => edge.jobs.get(id)!.status === 'succeeded');
+    const steps = edge.jobs.get(id)!.progress.map((p) => p.step);
+    // 30 steps of ~2 ms within one 1 s window: the first step and the final one, nothing in between.
+    expect(steps).toEqual([1, 30]);
+  });
+
+  it('stops a cancelled job between steps, uploads nothing and reports it cancelled', async () => {
+    const { edge, store, worker, metrics } = await rig({ heartbeatIntervalMs: 20 }, {}, 20);
+    const id = edge.enqueue('text2image', { steps: 200 });
+    void worker.start();
+    await edge.waitFor(() => edge.jobs.get(id)!.progress.length > 0);
+    edge.cancel(id);
+    await edge.waitFor(() => metrics.jobs.get({ task: 'text2image', outcome: 'cancelled' }) === 1);
+    expect(store.putAttempts).toBe(0);
+    expect(edge.jobs.get(id)!.completions).toHaveLength(0);
+    // Cancelled well before the 200 steps (4 s) would have finished.
+    expect(edge.jobs.get(id)!.progress.at(-1)!.step).toBeLessThan(100);
+  });
+
+  it('fails a job visibly (retryable storage_error) when storage stays down, never completing it', async () => {
+    const { edge, store, worker } = await rig();
+    store.failPuts = 1_000;
+    const id = edge.enqueue('text2image');
+    void worker.start();
+    await edge.waitFor(() => edge.jobs.get(id)!.status === 'failed');
+    const job = edge.jobs.get(id)!;
+    expect(job.error).toMatchObject({ code: 'storage_error', retryable: true });
+    expect(job.attempts).toBe(3); // requeued by the edge until its attempts were used
+    expect(job.completions).toHaveLength(0);
+  });
+
+  it('recovers when storage comes back before the attempts run out', async () => {
+    const { edge, store, worker } = await rig();
+    store.failPuts = 1;
+    const id = edge.enqueue('text2image');
+    void worker.start();
+    await edge.waitFor(() => edge.jobs.get(id)!.status === 'succeeded');
+    expect(edge.jobs.get(id)!.attempts).toBe(2);
+    expect(edge.jobs.get(id)!.completions).toHaveLength(1);
+  });
+
+  it('fails bad requests without retry', async () => {
+    const { edge, worker } = await rig();
+    const webp = edge.enqueue('text2image', { output_format: 'webp' });
+    const missing = edge.enqueue('img2img', { image: 'inputs/nope.png', strength: 0.5 });
+    void worker.start();
+    await edge.waitFor(() => edge.jobs.get(webp)!.status === 'failed' && edge.jobs.get(missing)!.status === 'failed');
+    expect(edge.jobs.get(webp)!.error).toMatchObject({ code: 'unsupported_output_format', retryable: false });
+    expect(edge.jobs.get(missing)!.error).toMatchObject({ code: 'invalid_input', retryable: false });
+    expect(edge.jobs.get(webp)!.attempts).toBe(1);
+  });
+
+  it('passes decoded input images to the generator', async () => {
+    const { edge, store, generator, worker } = await rig();
+    const png = new PNG({ width: 16, height: 8 });
+    png.data.fill(200);
+    await store.put('inputs/j/image.png', new Uint8Array(PNG.sync.write(png)), 'image/png', {});
+    const id = edge.enqueue('img2img', { image: 'inputs/j/image.png', strength: 0.5 });
+    void worker.start();
+    await edge.waitFor(() => edge.jobs.get(id)!.status === 'succeeded');
+    const image = generator.batches[0][0].params.image!;
+    expect([image.width, image.height, image.data.length]).toEqual([16, 8, 16 * 8 * 3]);
+    // pngjs filled alpha with 200 too: composited over white, 200 * 200/255 + 255 * 55/255 = 211.9 -> 212.
+    expect(image.data[0]).toBe(212);
+  });
+
+  it('marks generator refusals non-retryable and crashes retryable', async () => {
+    const { edge, generator, worker } = await rig();
+    generator.failWith = new InvalidRequestError('prompt too long for the model', 'invalid_prompt');
+    const id = edge.enqueue('text2image');
+    void worker.start();
+    await edge.waitFor(() => edge.jobs.get(id)!.status === 'failed');
+    expect(edge.jobs.get(id)!.error).toMatchObject({ code: 'invalid_prompt', retryable: false });
+  });
+
+  it('batches queued jobs of equal shape into one pass and hands back a different shape', async () => {
+    const { edge, generator, worker, metrics } = await rig({ maxBatch: 4 });
+    const same = [edge.enqueue('text2image', { seed: 1 }), edge.enqueue('text2image', { seed: 2, prompt: 'a dog' })];
+    const other = edge.enqueue('text2image', { width: 128 });
+    void worker.start();
+    await edge.waitFor(() => [...same, other].every((id) => edge.jobs.get(id)!.status === 'succeeded'));
+    expect(generator.batches.map((b) => b.map((r) => r.jobId))).toEqual([same, [other]]);
+    expect(edge.jobs.get(other)!.releases).toBe(1);
+    expect(edge.jobs.get(other)!.attempts).toBe(1); // the release did not use an attempt
+    expect(metrics.batchSize.count()).toBe(2);
+  });
+
+  it('on stop, releases a job that cannot finish within the grace time (no leaked lease)', async () => {
+    const { edge, store, worker, metrics } = await rig({}, {}, 50);
+    const id = edge.enqueue('text2image', { steps: 1000 });
+    const loop = worker.start();
+    await edge.waitFor(() => edge.jobs.get(id)!.progress.length > 0);
+    await worker.stop(100);
+    await loop;
+    const job = edge.jobs.get(id)!;
+    expect(job.status).toBe('queued');
+    expect(job.leaseId).toBeNull();
+    expect(job.attempts).toBe(0);
+    expect(store.putAttempts).toBe(0);
+    expect(metrics.jobs.get({ task: 'text2image', outcome: 'released' })).toBe(1);
+  });
+
+  it('on stop, lets a job that finishes within the grace time complete', async () => {
+    const { edge, worker } = await rig({}, {}, 20);
+    const id = edge.enqueue('text2image', { steps: 10 });
+    const loop = worker.start();
+    await edge.waitFor(() => edge.jobs.get(id)!.progress.length > 0);
+    await worker.stop(5_000);
+    await loop;
+    expect(edge.jobs.get(id)!.status).toBe('succeeded');
+  });
+
+  it('drops a job whose lease was lost: no upload, no completion', async () => {
+    // Heartbeats every 400 ms but the lease lives 100 ms: the edge re-queues the job before the runner checks in.
+    const { edge, store, worker, metrics } = await rig(
+      { heartbeatIntervalMs: 400, progressIntervalMs: 60_000 },
+      { leaseTtlMs: 100 },
+      2,
+    );
+    const id = edge.enqueue('text2image', { steps: 100 });
+    void worker.start();
+    await edge.waitFor(() => metrics.jobs.get({ task: 'text2image', outcome: 'lost' }) >= 1);
+    await worker.stop(2000);
+    // The lease check before uploading saw the loss: nothing was written and nothing completed.
+    expect(store.putAttempts).toBe(0);
+    expect(edge.jobs.get(id)!.completions).toHaveLength(0);
+  });
+});
