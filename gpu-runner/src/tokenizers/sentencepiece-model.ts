@@ -48,25 +48,17 @@ export interface SentencePieceNormalizerSpec {
   escapeWhitespaces: boolean;
 }
 
-/** One `SelfTestData.Sample`: the trainer's own record of an input and its expected pieces (space separated). */
-export interface SentencePieceSelfTestSample {
-  input: string;
-  expected: string;
-}
-
 /** The parts of a SentencePiece `.model` file (a serialized `ModelProto`) needed to encode text. */
 export interface SentencePieceModel {
   pieces: SentencePiece[];
   trainerSpec: SentencePieceTrainerSpec;
   normalizerSpec: SentencePieceNormalizerSpec;
-  selfTestSamples: SentencePieceSelfTestSample[];
 }
 
 // Field numbers from sentencepiece_model.proto (v0.1.97).
 const MODEL_PIECES = 1;
 const MODEL_TRAINER_SPEC = 2;
 const MODEL_NORMALIZER_SPEC = 3;
-const MODEL_SELF_TEST_DATA = 4;
 const PIECE_PIECE = 1;
 const PIECE_SCORE = 2;
 const PIECE_TYPE = 3;
@@ -78,9 +70,6 @@ const NORMALIZER_PRECOMPILED_CHARSMAP = 2;
 const NORMALIZER_ADD_DUMMY_PREFIX = 3;
 const NORMALIZER_REMOVE_EXTRA_WHITESPACES = 4;
 const NORMALIZER_ESCAPE_WHITESPACES = 5;
-const SELF_TEST_SAMPLES = 1;
-const SAMPLE_INPUT = 1;
-const SAMPLE_EXPECTED = 2;
 
 const MODEL_TYPES: Record<number, SentencePieceModelType> = { 1: 'unigram', 2: 'bpe', 3: 'word', 4: 'char' };
 
@@ -165,32 +154,14 @@ function parseNormalizerSpec(bytes: Uint8Array | undefined): SentencePieceNormal
   return spec;
 }
 
-function parseSelfTestData(bytes: Uint8Array): SentencePieceSelfTestSample[] {
-  const samples: SentencePieceSelfTestSample[] = [];
-  for (const field of readProtobufFields(bytes)) {
-    if (field.number !== SELF_TEST_SAMPLES) continue;
-    const sample: SentencePieceSelfTestSample = { input: '', expected: '' };
-    for (const inner of readProtobufFields(expectWire(field, WireType.LengthDelimited, 'samples').bytes)) {
-      if (inner.number === SAMPLE_INPUT) {
-        sample.input = bytesToUtf8(expectWire(inner, WireType.LengthDelimited, 'input').bytes);
-      } else if (inner.number === SAMPLE_EXPECTED) {
-        sample.expected = bytesToUtf8(expectWire(inner, WireType.LengthDelimited, 'expected').bytes);
-      }
-    }
-    samples.push(sample);
-  }
-  return samples;
-}
-
 /**
  * Parses a serialized SentencePiece `ModelProto` (the `.model` file). Throws {@link ProtobufDecodeError} for
- * malformed data. Fields the encoder does not need (training settings, the denormalizer) are skipped.
+ * malformed data. Fields the encoder does not need (training settings, self-test data, the denormalizer) are skipped.
  */
 export function parseSentencePieceModel(bytes: Uint8Array): SentencePieceModel {
   const pieces: SentencePiece[] = [];
   let trainerSpec: SentencePieceTrainerSpec | undefined;
   let normalizerBytes: Uint8Array | undefined;
-  let selfTestSamples: SentencePieceSelfTestSample[] = [];
   for (const field of readProtobufFields(bytes)) {
     if (field.number === MODEL_PIECES) {
       pieces.push(parsePiece(expectWire(field, WireType.LengthDelimited, 'pieces').bytes, pieces.length));
@@ -198,8 +169,6 @@ export function parseSentencePieceModel(bytes: Uint8Array): SentencePieceModel {
       trainerSpec = parseTrainerSpec(expectWire(field, WireType.LengthDelimited, 'trainer_spec').bytes);
     } else if (field.number === MODEL_NORMALIZER_SPEC) {
       normalizerBytes = expectWire(field, WireType.LengthDelimited, 'normalizer_spec').bytes;
-    } else if (field.number === MODEL_SELF_TEST_DATA) {
-      selfTestSamples = parseSelfTestData(expectWire(field, WireType.LengthDelimited, 'self_test_data').bytes);
     }
   }
   if (pieces.length === 0) throw new ProtobufDecodeError('the model has no pieces');
@@ -207,6 +176,5 @@ export function parseSentencePieceModel(bytes: Uint8Array): SentencePieceModel {
     pieces,
     trainerSpec: trainerSpec ?? { modelType: 'unigram', treatWhitespaceAsSuffix: false, byteFallback: false },
     normalizerSpec: parseNormalizerSpec(normalizerBytes),
-    selfTestSamples,
   };
 }

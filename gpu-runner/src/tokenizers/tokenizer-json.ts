@@ -101,7 +101,6 @@ export function sentencePieceModelFromTokenizerJson(json: Json, path: string): S
       removeExtraWhitespaces: true,
       escapeWhitespaces: true,
     },
-    selfTestSamples: [],
   };
 }
 
