@@ -2,4 +2,10 @@
  * Subcommands that live outside this folder register themselves here, so `main.ts` stays the one dispatcher.
  * Each import is lazy in effect: the modules only register a loader.
  */
-export {};
+import { registerCommand } from './main.js';
+
+registerCommand(
+  'weights',
+  'pull (download, verify, convert) the hub weights, or upload a converted model to S3',
+  async () => (await import('../weights/pull-command.js')).weightsCommand,
+);
