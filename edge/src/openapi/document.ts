@@ -1,0 +1,430 @@
+import { MAX_PREFER_WAIT_SECONDS } from '../lib/prefer-wait';
+import { createKeySchema } from '../schemas/admin';
+import { MAX_SIDE } from '../schemas/generation';
+import { jobCreateSchema } from '../schemas/job-create';
+import { openAiGenerationSchema } from '../schemas/openai-generation';
+import { completeSchema, failSchema, heartbeatSchema, leaseSchema, releaseSchema } from '../schemas/runner';
+import { inputSchema } from './json-schema';
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: unknown) => ({ 'application/json': { schema } });
+const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [String(status), { $ref: `#/components/responses/Error${status}` }]));
+const jobIdParam = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: '^job_[0-9a-z]{2}[0-9A-Za-z]{22}$' },
+};
+const preferWait = {
+  name: 'Prefer',
+  in: 'header',
+  required: false,
+  description: `\`wait=N\`: hold the request up to N seconds (max ${MAX_PREFER_WAIT_SECONDS}) until the job is finished.`,
+  schema: { type: 'string', examples: ['wait=30'] },
+};
+
+const errorStatuses: Record<number, string> = {
+  400: 'Invalid request (bad JSON, wrong type, out-of-range value, unknown field, bad image).',
+  401: 'Missing, invalid or revoked credentials.',
+  404: 'Not found (or not yours).',
+  409: 'Conflict (idempotency key reused with another request, job not cancellable, lease not current).',
+  413: 'Request body too large.',
+  415: 'Unsupported Content-Type.',
+  429: 'Rate limit or running-jobs cap reached; see Retry-After.',
+  503: 'Queue full or dependency not configured; see Retry-After.',
+};
+
+const publicJob = {
+  type: 'object',
+  required: ['id', 'object', 'task', 'status', 'created_at', 'attempts', 'max_attempts', 'input', 'output', 'error'],
+  properties: {
+    id: { type: 'string' },
+    object: { const: 'job' },
+    task: { enum: ['text2image', 'variation', 'fuse', 'img2img', 'inpaint'] },
+    status: { enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] },
+    created_at: { type: 'integer', description: 'unix seconds' },
+    started_at: { type: ['integer', 'null'] },
+    completed_at: { type: ['integer', 'null'] },
+    attempts: { type: 'integer' },
+    max_attempts: { type: 'integer' },
+    progress: {
+      oneOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          properties: { stage: { type: 'string' }, step: { type: 'integer' }, total_steps: { type: 'integer' } },
+        },
+      ],
+    },
+    input: {
+      type: 'object',
+      description: 'Resolved parameters (defaults filled, sizes rounded up to multiples of 64, seed chosen).',
+    },
+    output: {
+      oneOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          properties: {
+            images: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  url: { type: 'string', description: 'Presigned GET URL; expires at urls_expire_at.' },
+                  width: { type: 'integer' },
+                  height: { type: 'integer' },
+                  content_type: { type: 'string' },
+                  seed: { type: 'integer' },
+                  bytes: { type: 'integer' },
+                },
+              },
+            },
+            urls_expire_at: { type: 'integer' },
+          },
+        },
+      ],
+    },
+    error: {
+      oneOf: [
+        { type: 'null' },
+        { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
+      ],
+    },
+    user: { type: ['string', 'null'] },
+  },
+};
+
+const runnerSecurity = [{ runnerSignature: [], runnerId: [], runnerTimestamp: [] }];
+const runnerPost = (summary: string, body: unknown, answer: unknown, extra: Record<string, unknown> = {}) => ({
+  post: {
+    tags: ['runner'],
+    summary,
+    security: runnerSecurity,
+    requestBody: { required: true, content: json(body) },
+    responses: { '200': { description: 'OK', content: json(answer) }, ...errorResponses(400, 401, 404, 409) },
+    ...extra,
+  },
+});
+
+let cached: Record<string, unknown> | null = null;
+
+/**
+ * The OpenAPI 3.1 document of the gateway. Request schemas are generated from the same zod schemas that validate
+ * requests, so the document cannot drift from the code.
+ */
+export function openApiDocument(): Record<string, unknown> {
+  if (cached) return cached;
+  cached = {
+    openapi: '3.1.0',
+    info: {
+      title: 'Kandinsky 2.1 image API',
+      version: '1.0.0',
+      description: [
+        'OpenAI-compatible image generation plus a native async job API for Kandinsky 2.1.',
+        `Sizes: \`size: "WxH"\` or \`width\`/\`height\`, 64..${MAX_SIDE} px; each side is rounded UP to a multiple of 64,`,
+        'as the Kandinsky reference pipeline requires (e.g. 500x300 renders 512x320). Errors always have the shape',
+        '`{ "error": { "message", "type", "param", "code" } }`, and every response carries `x-request-id`.',
+        'Webhooks are signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`)',
+        "using the key's `whsec_` secret, and retried with exponential backoff (5 s .. 8 h, 8 attempts).",
+      ].join(' '),
+    },
+    servers: [{ url: '/' }],
+    tags: [
+      { name: 'images', description: 'OpenAI-compatible endpoint (waits for the result).' },
+      { name: 'jobs', description: 'Native async job API for all five tasks.' },
+      { name: 'runner', description: 'GPU runner protocol (docs/runner-protocol.md).' },
+      { name: 'admin', description: 'API key management (ADMIN_TOKEN).' },
+    ],
+    paths: {
+      '/v1/images/generations': {
+        post: {
+          tags: ['images'],
+          summary: 'Create images (OpenAI-compatible; waits for the result)',
+          security: [{ apiKey: [] }],
+          parameters: [
+            { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } },
+          ],
+          requestBody: { required: true, content: json(ref('ImageGenerationRequest')) },
+          responses: {
+            '200': {
+              description: 'Generated images',
+              content: json({
+                type: 'object',
+                properties: {
+                  created: { type: 'integer' },
+                  data: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        url: { type: 'string' },
+                        b64_json: { type: 'string' },
+                        revised_prompt: { type: 'string' },
+                      },
+                    },
+                  },
+                },
+              }),
+            },
+            ...errorResponses(400, 401, 409, 413, 415, 429, 503),
+            '500': { description: 'Generation failed', content: json(ref('Error')) },
+            '504': {
+              description: 'Not finished in time; follow the job at /v1/jobs/{id} (id in the message).',
+              content: json(ref('Error')),
+            },
+          },
+        },
+      },
+      '/v1/jobs': {
+        post: {
+          tags: ['jobs'],
+          summary: 'Create a job',
+          description:
+            'JSON, or multipart/form-data with a `request` part holding the same JSON and file parts referenced as `attachment:<part name>`. Input images: PNG, JPEG or WebP, up to 8 MiB, 16..4096 px per side.',
+          security: [{ apiKey: [] }],
+          parameters: [
+            { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } },
+            preferWait,
+          ],
+          requestBody: {
+            required: true,
+            content: {
+              ...json(ref('JobCreateRequest')),
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  required: ['request'],
+                  properties: { request: { type: 'string', description: 'JobCreateRequest as JSON' } },
+                },
+              },
+            },
+          },
+          responses: {
+            '202': { description: 'Accepted; the job is queued or running', content: json(ref('Job')) },
+            '200': { description: 'Finished within Prefer: wait', content: json(ref('Job')) },
+            ...errorResponses(400, 401, 409, 413, 415, 429, 503),
+          },
+        },
+        get: {
+          tags: ['jobs'],
+          summary: "List the caller's jobs, newest first",
+          security: [{ apiKey: [] }],
+          parameters: [
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+            { name: 'after', in: 'query', schema: { type: 'string' }, description: 'next_cursor of the previous page' },
+          ],
+          responses: {
+            '200': {
+              description: 'A page of jobs',
+              content: json({
+                type: 'object',
+                properties: {
+                  object: { const: 'list' },
+                  data: { type: 'array', items: ref('Job') },
+                  has_more: { type: 'boolean' },
+                  next_cursor: { type: ['string', 'null'] },
+                },
+              }),
+            },
+            ...errorResponses(400, 401, 429),
+          },
+        },
+      },
+      '/v1/jobs/{id}': {
+        get: {
+          tags: ['jobs'],
+          summary: 'Get a job',
+          security: [{ apiKey: [] }],
+          parameters: [jobIdParam, preferWait],
+          responses: { '200': { description: 'The job', content: json(ref('Job')) }, ...errorResponses(401, 404, 429) },
+        },
+      },
+      '/v1/jobs/{id}/cancel': {
+        post: {
+          tags: ['jobs'],
+          summary: 'Cancel a job (a running job stops at its next step)',
+          security: [{ apiKey: [] }],
+          parameters: [jobIdParam],
+          responses: {
+            '200': { description: 'The cancelled job', content: json(ref('Job')) },
+            ...errorResponses(401, 404, 409, 429),
+          },
+        },
+      },
+      '/v1/jobs/{id}/events': {
+        get: {
+          tags: ['jobs'],
+          summary: 'Progress as Server-Sent Events',
+          description:
+            '`event: job` with the Job as data on every change; `event: done` when finished; comments as keep-alives.',
+          security: [{ apiKey: [] }],
+          parameters: [jobIdParam],
+          responses: {
+            '200': { description: 'Event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+            ...errorResponses(401, 404, 429),
+          },
+        },
+      },
+      '/v1/runner/lease': runnerPost(
+        'Lease a job (long-poll)',
+        inputSchema(leaseSchema),
+        {
+          type: 'object',
+          properties: {
+            job: { type: 'object' },
+            lease: { type: 'object', properties: { id: { type: 'string' }, expires_at: { type: 'integer' } } },
+          },
+        },
+        {
+          responses: {
+            '200': { description: 'A job and its lease' },
+            '204': { description: 'No job within wait_ms' },
+            ...errorResponses(400, 401),
+          },
+        },
+      ),
+      '/v1/runner/jobs/{id}/heartbeat': runnerPost(
+        'Extend the lease, report progress, learn about cancellation',
+        inputSchema(heartbeatSchema),
+        {
+          type: 'object',
+          properties: { cancel: { type: 'boolean' }, lease_expires_at: { type: 'integer' } },
+        },
+      ),
+      '/v1/runner/jobs/{id}/complete': runnerPost(
+        'Report success (duplicates are acknowledged)',
+        inputSchema(completeSchema),
+        {
+          type: 'object',
+          properties: { status: { const: 'succeeded' }, duplicate: { type: 'boolean' } },
+        },
+      ),
+      '/v1/runner/jobs/{id}/fail': runnerPost(
+        'Report failure (retryable failures requeue until max attempts)',
+        inputSchema(failSchema),
+        {
+          type: 'object',
+          properties: { status: { type: 'string' } },
+        },
+      ),
+      '/v1/runner/jobs/{id}/release': runnerPost(
+        'Give a job back without using an attempt',
+        inputSchema(releaseSchema),
+        {
+          type: 'object',
+          properties: { status: { type: 'string' } },
+        },
+      ),
+      '/v1/admin/keys': {
+        post: {
+          tags: ['admin'],
+          summary: 'Create an API key (plaintext key and webhook secret are returned once)',
+          security: [{ adminToken: [] }],
+          requestBody: { required: false, content: json(inputSchema(createKeySchema)) },
+          responses: {
+            '201': { description: 'The new key', content: json(ref('ApiKeyCreated')) },
+            ...errorResponses(400, 401),
+          },
+        },
+      },
+      '/v1/admin/keys/{id}': {
+        get: {
+          tags: ['admin'],
+          summary: 'Get an API key',
+          security: [{ adminToken: [] }],
+          responses: { '200': { description: 'The key', content: json(ref('ApiKey')) }, ...errorResponses(401, 404) },
+        },
+        delete: {
+          tags: ['admin'],
+          summary: 'Revoke an API key',
+          security: [{ adminToken: [] }],
+          responses: {
+            '200': { description: 'The revoked key', content: json(ref('ApiKey')) },
+            ...errorResponses(401, 404),
+          },
+        },
+      },
+      '/v1/admin/keys/{id}/revoke': {
+        post: {
+          tags: ['admin'],
+          summary: 'Revoke an API key',
+          security: [{ adminToken: [] }],
+          responses: {
+            '200': { description: 'The revoked key', content: json(ref('ApiKey')) },
+            ...errorResponses(401, 404),
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'API key `kd_live_…`' },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN secret' },
+        runnerSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'x-runner-signature',
+          description: 'See docs/runner-protocol.md',
+        },
+        runnerId: { type: 'apiKey', in: 'header', name: 'x-runner-id' },
+        runnerTimestamp: { type: 'apiKey', in: 'header', name: 'x-runner-timestamp' },
+      },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['message', 'type', 'param', 'code'],
+              properties: {
+                message: { type: 'string' },
+                type: { type: 'string' },
+                param: { type: ['string', 'null'] },
+                code: { type: ['string', 'null'] },
+              },
+            },
+          },
+        },
+        ImageGenerationRequest: inputSchema(openAiGenerationSchema),
+        JobCreateRequest: inputSchema(jobCreateSchema),
+        Job: publicJob,
+        ApiKey: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            object: { const: 'api_key' },
+            name: { type: ['string', 'null'] },
+            tenant: { type: 'string' },
+            limits: {
+              type: 'object',
+              properties: { requests_per_minute: { type: 'integer' }, max_running_jobs: { type: 'integer' } },
+            },
+            created_at: { type: 'integer' },
+            revoked_at: { type: ['integer', 'null'] },
+          },
+        },
+        ApiKeyCreated: {
+          allOf: [
+            ref('ApiKey'),
+            { type: 'object', properties: { key: { type: 'string' }, webhook_secret: { type: 'string' } } },
+          ],
+        },
+      },
+      responses: Object.fromEntries(
+        Object.entries(errorStatuses).map(([status, description]) => [
+          `Error${status}`,
+          {
+            description,
+            headers:
+              status === '429' || status === '503' ? { 'Retry-After': { schema: { type: 'integer' } } } : undefined,
+            content: json(ref('Error')),
+          },
+        ]),
+      ),
+    },
+  };
+  return cached;
+}
