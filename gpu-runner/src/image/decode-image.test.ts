@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES, fixture } from '../../test/helpers/tensors.js';
+import type { HostTensor } from '../io/safetensors.js';
+import { decodeImage } from './decode-image.js';
+import { ImageInputError } from './image-errors.js';
+import type { Raster } from './raster.js';
+
+interface DecodeCase {
+  name: string;
+  file: string;
+  mode: string;
+}
+
+const DIR = join(FIXTURES, 'image');
+const CASES: DecodeCase[] = JSON.parse(readFileSync(join(DIR, 'cases.json'), 'utf8')).decode;
+const file = (name: string) => new Uint8Array(readFileSync(join(DIR, 'decode', name)));
+
+/** Per-byte differences from what Pillow 9.4.0 decoded (`load_image`: exif_transpose + convert("RGB")). */
+function byteDiff(actual: Raster, expected: HostTensor): { max: number; mean: number } {
+  expect([actual.height, actual.width, actual.channels]).toEqual(expected.shape);
+  let max = 0;
+  let sum = 0;
+  for (let i = 0; i < actual.data.length; i++) {
+    const d = Math.abs(actual.data[i] - expected.data[i]);
+    max = Math.max(max, d);
+    sum += d;
+  }
+  return { max, mean: sum / actual.data.length };
+}
+
+/**
+ * jpeg-js vs libjpeg-turbo on the same (photo-like) file. Gray JPEGs differ only by IDCT rounding (measured max 1).
+ * Colour JPEGs also differ in 4:2:0 chroma upsampling (jpeg-js replicates, libjpeg interpolates): measured mean 2.3,
+ * max 11 levels. Beyond these bounds something real is wrong (colour transform, orientation, size).
+ */
+const JPEG_GRAY_MAX = 1;
+const JPEG_COLOR_MEAN = 3;
+const JPEG_COLOR_MAX = 16;
+
+describe('decodeImage matches what the reference loads (Pillow 9.4.0)', () => {
+  let ref: Map<string, HostTensor>;
+  beforeAll(async () => {
+    ref = await fixture('image', 'pil-reference.safetensors');
+  });
+
+  for (const c of CASES) {
+    const jpeg = c.file.endsWith('.jpg');
+    it(`${c.file} (PIL mode ${c.mode}) ${jpeg ? 'within the JPEG decoder tolerance' : 'byte for byte'}`, () => {
+      const diff = byteDiff(decodeImage(file(c.file)), ref.get(c.name)!);
+      if (!jpeg) {
+        expect(diff.max).toBe(0);
+      } else if (c.mode === 'L') {
+        expect(diff.max).toBeLessThanOrEqual(JPEG_GRAY_MAX);
+      } else {
+        expect(diff.mean).toBeLessThanOrEqual(JPEG_COLOR_MEAN);
+        expect(diff.max).toBeLessThanOrEqual(JPEG_COLOR_MAX);
+      }
+    });
+  }
+
+  it('refuses images over the pixel cap before decoding them', () => {
+    const err = (() => {
+      try {
+        decodeImage(file('rgb.png'), { maxPixels: 100 });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(ImageInputError);
+    expect((err as ImageInputError).code).toBe('too_large');
+  });
+
+  it('names unsupported and unreadable inputs', () => {
+    const codeOf = (bytes: Uint8Array) => {
+      try {
+        decodeImage(bytes);
+      } catch (e) {
+        return [(e as ImageInputError).code, (e as Error).message];
+      }
+      return undefined;
+    };
+    const webp = new Uint8Array([...Buffer.from('RIFF'), 0, 0, 0, 0, ...Buffer.from('WEBPVP8 ')]);
+    expect(codeOf(webp)).toEqual(['unsupported_format', expect.stringMatching(/WEBP/)]);
+    expect(codeOf(new Uint8Array(Buffer.from('GIF89a....')))).toEqual([
+      'unsupported_format',
+      expect.stringMatching(/GIF/),
+    ]);
+    expect(codeOf(new Uint8Array([1, 2, 3]))?.[0]).toBe('unsupported_format');
+    expect(codeOf(new Uint8Array())?.[0]).toBe('empty');
+    const truncated = file('rgb.png').subarray(0, 60);
+    expect(codeOf(truncated)?.[0]).toBe('corrupt');
+    const jpeg = file('rgb-q90.jpg');
+    expect(codeOf(jpeg.subarray(0, jpeg.length >> 1))?.[0]).toBe('corrupt');
+  });
+});
