@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { activation } from '../ops/activations.js';
 import { conv2d } from '../ops/conv2d.js';
 import { linear } from '../ops/linear.js';
-import { groupNorm } from '../ops/normalization.js';
+import { type NormModulation, groupNorm } from '../ops/normalization.js';
 import { avgPool2x2, upsampleInteger } from '../ops/resample.js';
 import { spatialNorm } from '../ops/spatial-norm.js';
 import { type InputShape, ModuleLayer, type ModuleLayerArgs, firstShape } from './module-layer.js';
@@ -99,10 +99,10 @@ export class ResnetBlock2D extends ModuleLayer {
       const x = list[0] as tf.Tensor4D;
       const cond = list[1];
       const { norm, groups, eps, act } = this.cfg;
-      const normalize = (t: tf.Tensor4D, prefix: string) =>
+      const normalize = (t: tf.Tensor4D, prefix: string, modulation?: NormModulation) =>
         norm === 'spatial'
           ? spatialNorm(t, cond as tf.Tensor4D, (n) => this.w(n), `${prefix}.`)
-          : groupNorm(t, this.w(`${prefix}.weight`), this.w(`${prefix}.bias`), groups, eps);
+          : groupNorm(t, this.w(`${prefix}.weight`), this.w(`${prefix}.bias`), groups, eps, modulation);
 
       let h = activation(act, normalize(x, 'norm1')) as tf.Tensor4D;
       let skip = x;
@@ -115,19 +115,19 @@ export class ResnetBlock2D extends ModuleLayer {
       }
       h = conv2d(h, this.w('conv1.weight') as tf.Tensor4D, this.w('conv1.bias') as tf.Tensor1D, 1, 1);
 
-      let scale: tf.Tensor | undefined;
-      let shift: tf.Tensor | undefined;
+      let modulation: NormModulation | undefined;
       if (this.cfg.tembChannels != null) {
         const t = linear(activation(act, cond), this.w('time_emb_proj.weight'), this.w('time_emb_proj.bias'));
         const [b, c] = t.shape;
         if (this.cfg.timeEmbeddingNorm === 'scale_shift') {
-          [scale, shift] = tf.split(tf.reshape(t, [b, 1, 1, c]), 2, -1);
+          // norm2(h) * (1 + scale) + shift, folded into the norm's per-channel affine (no extra passes over h).
+          const [scale, shift] = tf.split(t, 2, -1);
+          modulation = { scale, shift };
         } else {
           h = tf.add(h, tf.reshape(t, [b, 1, 1, c]));
         }
       }
-      h = normalize(h, 'norm2');
-      if (scale && shift) h = tf.add(tf.mul(h, tf.add(scale, 1)), shift);
+      h = normalize(h, 'norm2', modulation);
       h = activation(act, h) as tf.Tensor4D;
       h = conv2d(h, this.w('conv2.weight') as tf.Tensor4D, this.w('conv2.bias') as tf.Tensor1D, 1, 1);
 

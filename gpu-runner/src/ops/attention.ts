@@ -1,12 +1,28 @@
 import * as tf from '@tensorflow/tfjs';
+import { perHeadAttention } from './attention-per-head.js';
 
 /**
  * Multi-head scaled dot-product attention on `[B, N, heads * headDim]` projections, softmax in float32.
  * `mask` is additive and broadcasts against `[B, heads, Nq, Nk]`.
  *
- * The heads are folded into the batch axis so the whole thing is two batched matmuls and one softmax.
+ * On wasm it runs head by head as 2-D matmuls (see `perHeadAttention`: batched or transposed matmuls fall to a
+ * scalar loop there). Elsewhere (tfjs-node / GPU) the heads are folded into the batch axis: two batched matmuls and
+ * one softmax, which is what those backends are fastest at.
  */
 export function multiHeadAttention(
+  q: tf.Tensor3D,
+  k: tf.Tensor3D,
+  v: tf.Tensor3D,
+  heads: number,
+  scale: number,
+  mask?: tf.Tensor,
+): tf.Tensor3D {
+  if (tf.getBackend() === 'wasm') return perHeadAttention(q, k, v, heads, scale, mask);
+  return batchedAttention(q, k, v, heads, scale, mask);
+}
+
+/** The heads-in-batch formulation (two batched matmuls); exported for tests and non-wasm backends. */
+export function batchedAttention(
   q: tf.Tensor3D,
   k: tf.Tensor3D,
   v: tf.Tensor3D,
