@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { ManagedProcess } from './child-process.js';
+import { startEdgeDev } from './edge-dev.js';
+import { chooseModel, type ModelChoice } from './model-choice.js';
+import { freePort } from './ports.js';
+import { type RunnerProcess, startRunnerProcess } from './runner-process.js';
+import { type LocalS3, startLocalS3 } from './s3-server.js';
+
+/** Options of {@link startStack}; every field has a default for `npm start`. */
+export interface StackOptions {
+  /** Repository root. */
+  root?: string;
+  /** Where S3 objects, Durable Object state and the random model live (default `<root>/.local`). */
+  stateDir?: string;
+  /** Wipe the queue/key state (not the model cache) first. */
+  fresh?: boolean;
+  edgePort?: number;
+  s3Port?: number;
+  runners?: number;
+  bucket?: string;
+  /** Extra `--var` values for the edge (e.g. LEASE_TTL_SECONDS). */
+  edgeVars?: Record<string, string>;
+  /** Extra runner variables (e.g. LEASE_WAIT_MS, WARMUP). */
+  runnerEnv?: Record<string, string>;
+  /** Limits of the first API key. */
+  keyLimits?: { requests_per_minute: number; max_running_jobs: number };
+  print?: (line: string) => void;
+}
+
+/** The running local stack. */
+export interface Stack {
+  edgeUrl: string;
+  s3: LocalS3;
+  apiKey: string;
+  adminToken: string;
+  runnerSecret: string;
+  model: ModelChoice;
+  runners: RunnerProcess[];
+  edge: ManagedProcess;
+  /** Environment a runner of this stack needs (without RUNNER_ID/PORT). */
+  runnerEnv: Record<string, string>;
+  /** Starts one more runner process. */
+  addRunner(extraEnv?: Record<string, string>): Promise<RunnerProcess>;
+  /** Creates another API key. */
+  createKey(limits?: { requests_per_minute: number; max_running_jobs: number }): Promise<string>;
+  /** Stops runners (draining), then the edge, then S3. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Brings the whole service up on loopback: an S3-compatible server on disk, the edge Worker under `wrangler dev`,
+ * one or more runners (real converted weights when available, else a small random-weight model) and a first API key.
+ * Secrets (admin token, runner secret) are fresh random values each run.
+ */
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const root = resolve(opts.root ?? process.cwd());
+  const stateDir = resolve(opts.stateDir ?? join(root, '.local'));
+  const print = opts.print ?? (() => {});
+  if (opts.fresh) await rm(join(stateDir, 'wrangler'), { recursive: true, force: true });
+  await mkdir(stateDir, { recursive: true });
+  const adminToken = `adm_${randomBytes(18).toString('hex')}`;
+  const runnerSecret = randomBytes(24).toString('hex');
+  const bucket = opts.bucket ?? 'kandinsky';
+
+  const model = await chooseModel(root, stateDir, print);
+  const s3 = await startLocalS3({ port: opts.s3Port ?? (await freePort()), directory: join(stateDir, 's3'), bucket });
+  const cleanup: (() => Promise<unknown>)[] = [() => s3.close()];
+  try {
+    const edge = await startEdgeDev({
+      root,
+      port: opts.edgePort ?? (await freePort()),
+      persistDir: join(stateDir, 'wrangler'),
+      vars: {
+        S3_ENDPOINT: s3.endpoint,
+        S3_BUCKET: bucket,
+        S3_REGION: 'us-east-1',
+        S3_ACCESS_KEY_ID: s3.accessKeyId,
+        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        ADMIN_TOKEN: adminToken,
+        RUNNER_SECRET: runnerSecret,
+        ...opts.edgeVars,
+      },
+      print,
+    });
+    cleanup.unshift(() => edge.process.stop('SIGTERM', 10_000));
+
+    const createKey = async (limits = opts.keyLimits ?? { requests_per_minute: 600, max_running_jobs: 16 }) => {
+      const res = await fetch(`${edge.url}/v1/admin/keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'local', limits }),
+      });
+      if (res.status !== 201) throw new Error(`creating an API key failed: HTTP ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { key: string }).key;
+    };
+    const apiKey = await createKey();
+
+    const runnerEnv: Record<string, string> = {
+      EDGE_URL: edge.url,
+      RUNNER_SECRET: runnerSecret,
+      KANDINSKY_WEIGHTS: model.weights,
+      KANDINSKY_MODEL_CACHE: join(stateDir, 'model-cache'),
+      S3_ENDPOINT: s3.endpoint,
+      S3_REGION: 'us-east-1',
+      S3_BUCKET: bucket,
+      S3_ACCESS_KEY_ID: s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      ...opts.runnerEnv,
+    };
+    const runners: RunnerProcess[] = [];
+    let counter = 0;
+    const addRunner = async (extraEnv: Record<string, string> = {}) => {
+      counter++;
+      const runner = await startRunnerProcess({
+        root,
+        id: `local-runner-${counter}`,
+        port: await freePort(),
+        env: { ...runnerEnv, ...extraEnv },
+        print,
+      });
+      runners.push(runner);
+      return runner;
+    };
+    cleanup.unshift(() => Promise.all(runners.map((r) => r.stop('SIGTERM', 40_000))));
+    for (let i = 0; i < (opts.runners ?? 1); i++) await addRunner();
+
+    let stopped: Promise<void> | undefined;
+    return {
+      edgeUrl: edge.url,
+      s3,
+      apiKey,
+      adminToken,
+      runnerSecret,
+      model,
+      runners,
+      edge: edge.process,
+      runnerEnv,
+      addRunner,
+      createKey,
+      stop: () => {
+        stopped ??= (async () => {
+          for (const step of cleanup) await step().catch((err) => print(`[stack] stop: ${(err as Error).message}`));
+        })();
+        return stopped;
+      },
+    };
+  } catch (err) {
+    for (const step of cleanup) await step().catch(() => undefined);
+    throw err;
+  }
+}
