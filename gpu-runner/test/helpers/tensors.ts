@@ -12,7 +12,10 @@ export function fixture(...path: string[]): Promise<Map<string, HostTensor>> {
 
 /** NCHW host tensor (the reference layout) -> NHWC tf tensor. */
 export function nchwToNhwc(t: HostTensor): tf.Tensor4D {
-  return tf.tidy(() => tf.transpose(tf.tensor(t.data, t.shape, 'float32') as tf.Tensor4D, [0, 2, 3, 1]));
+  return tf.tidy(() => {
+    const x: tf.Tensor = tf.tensor(t.data, t.shape, 'float32');
+    return tf.transpose(x, [0, 2, 3, 1]) as tf.Tensor4D;
+  });
 }
 
 /** The largest absolute difference between a tf tensor (NHWC if `nchw`) and a reference host tensor. */
