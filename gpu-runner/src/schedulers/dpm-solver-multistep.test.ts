@@ -103,11 +103,14 @@ describe('DPM-Solver++(2M)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('refuses steps out of order', () => {
+  it('may start mid-schedule (img2img) but refuses steps out of order after that', () => {
     const dpm = new DpmSolverMultistepScheduler();
-    dpm.setTimesteps(3);
+    dpm.setTimesteps(4);
     const x = tf.ones([1, 4]);
-    expect(() => dpm.step({ index: 1, modelOutput: x, sample: x, noise: new SeededNoise(0) })).toThrow(/in order/);
-    x.dispose();
+    const noise = new SeededNoise(0);
+    const out = dpm.step({ index: 1, modelOutput: x, sample: x, noise });
+    expect(() => dpm.step({ index: 3, modelOutput: x, sample: x, noise })).toThrow(/in order: step 3 after step 1/);
+    tf.dispose([x, out.prevSample, out.predOriginalSample]);
+    dpm.dispose();
   });
 });

@@ -54,9 +54,10 @@ export class DpmSolverMultistepScheduler implements Scheduler {
   step({ index, modelOutput, sample }: SchedulerStepInput): SchedulerStepOutput {
     const t = timestepAt(this.current, index);
     checkSameShape(modelOutput, sample, 'DPM-Solver++');
-    if (index > 0 && this.previous?.index !== index - 1) {
+    // A run may start mid-schedule (img2img); from then on steps must follow each other.
+    if (this.previous && this.previous.index !== index - 1) {
       throw new RangeError(
-        `DPM-Solver++ steps must be taken in order: step ${index} after ${this.previous?.index ?? 'none'}`,
+        `DPM-Solver++ steps must be taken in order: step ${index} after step ${this.previous.index}`,
       );
     }
     const cur = this.point(t);

@@ -1,0 +1,293 @@
+/**
+ * Test support: replays a reference pipeline trace (`test/fixtures/e2e_*`: every model call's inputs and outputs,
+ * every scheduler step and every random draw of a diffusers run) against this port's pipelines.
+ *
+ * - {@link TraceReplay.fakes} are model fakes that check each call against the recorded one (call order, number of
+ *   random draws made so far, every input within tolerance) and return the recorded outputs, so the pipeline logic
+ *   is tested on its own, with errors that cannot accumulate through the models.
+ * - {@link TraceReplay.observe} wraps real models the same way but returns their own outputs, and records how far
+ *   they are from the reference, for whole-run parity with the converted tiny models.
+ * - {@link TraceReplay.scheduler} wraps a scheduler and checks each step's inputs and outputs.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { FIXTURES, fixture } from '../../test/helpers/tensors.js';
+import type { HostTensor } from '../io/safetensors.js';
+import type { NoiseSource } from '../random/noise-source.js';
+import { ReplayNoise } from '../random/replay-noise.js';
+import type { Scheduler, SchedulerStepInput, SchedulerStepOutput } from '../schedulers/scheduler.js';
+import type {
+  DecoderTextEncoder,
+  DecoderUNet,
+  ImageEncoder,
+  MoVQ,
+  PriorInputs,
+  PriorModel,
+  PriorTextEncoder,
+  UNetInputs,
+} from './components.js';
+
+interface TraceCall {
+  call: string;
+  randn_before: number;
+  randn_after: number;
+}
+
+/** Counts draws so calls can be checked against the trace's `randn_before`. */
+class CountingNoise implements NoiseSource {
+  count = 0;
+  constructor(readonly inner: ReplayNoise) {}
+  normal(shape: readonly number[]): tf.Tensor {
+    const t = this.inner.normal(shape);
+    this.count++;
+    return t;
+  }
+}
+
+/**
+ * Reference layout -> ours: rank-4 torch tensors (NCHW) become NHWC, everything else keeps its shape (bool/int
+ * become float). `final.image_np` is already NHWC (numpy output of the pipeline).
+ */
+export function hostToOurs(t: HostTensor, key = ''): tf.Tensor {
+  return tf.tidy(() => {
+    const x = tf.tensor(t.data, t.shape, 'float32');
+    return t.shape.length === 4 && !key.startsWith('final.image_np') ? tf.transpose(x, [0, 2, 3, 1]) : x;
+  });
+}
+
+export class TraceReplay {
+  /** Largest |ours - reference| per checked tensor name (inputs of calls, scheduler inputs/outputs). */
+  readonly errors = new Map<string, number>();
+  /** Problems that are not numeric (order, shapes, draw counts); a correct run leaves this empty. */
+  readonly problems: string[] = [];
+  readonly noise: CountingNoise;
+  private readonly modelCalls: TraceCall[];
+  private next = 0;
+
+  private constructor(
+    readonly name: string,
+    readonly meta: Record<string, unknown> & { calls: TraceCall[] },
+    readonly tensors: Map<string, HostTensor>,
+  ) {
+    this.modelCalls = meta.calls.filter((c) => !/scheduler\.step|add_noise/.test(c.call));
+    const draws = [...tensors.keys()]
+      .filter((k) => /^randn\.\d+$/.test(k))
+      .sort()
+      .map((k) => ({ shape: tensors.get(k)!.shape, data: tensors.get(k)!.data as Float32Array }));
+    this.noise = new CountingNoise(new ReplayNoise(draws));
+  }
+
+  static async load(name: string): Promise<TraceReplay> {
+    const meta = JSON.parse(readFileSync(join(FIXTURES, name, 'trace.json'), 'utf8'));
+    return new TraceReplay(name, meta, await fixture(name, 'trace.safetensors'));
+  }
+
+  /** A saved tensor in our layout (the caller owns it). */
+  tensor(key: string): tf.Tensor {
+    const t = this.tensors.get(key);
+    if (!t) throw new Error(`${this.name}: no tensor ${key}`);
+    return hostToOurs(t, key);
+  }
+
+  /** Whether every recorded model call was made (in order) and every draw used. */
+  finish(): void {
+    if (this.next !== this.modelCalls.length) {
+      this.problems.push(
+        `${this.modelCalls.length - this.next} recorded model calls never made (next: ${this.modelCalls[this.next]?.call})`,
+      );
+    }
+    try {
+      this.noise.inner.assertExhausted();
+    } catch (err) {
+      this.problems.push((err as Error).message);
+    }
+  }
+
+  /** Compares `ours` with a saved tensor and records the error. */
+  compare(key: string, ours: tf.Tensor, label = key): void {
+    const ref = this.tensors.get(key);
+    if (!ref) {
+      this.problems.push(`no reference tensor ${key}`);
+      return;
+    }
+    const expected = hostToOurs(ref, key);
+    if (expected.shape.join() !== ours.shape.join()) {
+      this.problems.push(`${label}: shape [${ours.shape}] vs reference [${expected.shape}]`);
+    } else {
+      const err = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.cast(ours, 'float32'), expected))).dataSync()[0]);
+      this.errors.set(label, Math.max(this.errors.get(label) ?? 0, err));
+    }
+    expected.dispose();
+  }
+
+  /** Takes the next recorded model call, which must be of `kind` (e.g. `decoder.unet`), and checks the draw count. */
+  private take(kind: string): string {
+    const call = this.modelCalls[this.next];
+    if (!call?.call.startsWith(`${kind}.`)) {
+      const problem = `call ${this.next}: pipeline called ${kind}, reference called ${call?.call ?? 'nothing'}`;
+      this.problems.push(problem);
+      throw new Error(problem);
+    }
+    if (this.noise.count !== call.randn_before) {
+      this.problems.push(`${call.call}: ${this.noise.count} draws made before it, reference made ${call.randn_before}`);
+    }
+    this.next++;
+    return call.call;
+  }
+
+  private scalar(key: string, value: number, label: string): void {
+    const ref = this.tensors.get(key);
+    if (!ref || ref.data[0] !== value) this.problems.push(`${label}: ${value}, reference ${ref?.data[0]}`);
+  }
+
+  /** Fake models returning the recorded outputs after checking inputs. */
+  fakes(): {
+    priorTextEncoder: PriorTextEncoder;
+    prior: (postProcess: (x: tf.Tensor2D) => tf.Tensor2D, textLength: number) => PriorModel;
+    imageEncoder: (imageSize: number) => ImageEncoder;
+    textEncoder: DecoderTextEncoder;
+    unet: (inChannels: number) => DecoderUNet;
+    movq: MoVQ;
+  } {
+    return this.wrap(undefined);
+  }
+
+  /** Real models, checked and measured against the trace (their own outputs are returned). */
+  observe(real: {
+    priorTextEncoder?: PriorTextEncoder;
+    prior?: PriorModel;
+    imageEncoder?: ImageEncoder;
+    textEncoder?: DecoderTextEncoder;
+    unet?: DecoderUNet;
+    movq?: MoVQ;
+  }) {
+    return this.wrap(real);
+  }
+
+  private wrap(real: Parameters<TraceReplay['observe']>[0] | undefined) {
+    const out = (key: string, ours: () => tf.Tensor): tf.Tensor => {
+      if (!real) return this.tensor(key);
+      const value = ours();
+      this.compare(key, value, `${key} (real model output)`);
+      return value;
+    };
+    const self = this;
+    const priorTextEncoder: PriorTextEncoder = {
+      encode(inputIds) {
+        const call = self.take('prior.text_encoder');
+        self.compare(`${call}.arg0`, inputIds);
+        const result = real?.priorTextEncoder?.encode(inputIds);
+        return {
+          textEmbeds: out(`${call}.out.text_embeds`, () => result!.textEmbeds) as tf.Tensor2D,
+          lastHiddenState: out(`${call}.out.last_hidden_state`, () => result!.lastHiddenState) as tf.Tensor3D,
+        };
+      },
+    };
+    const prior = (postProcess: (x: tf.Tensor2D) => tf.Tensor2D, textLength: number): PriorModel => ({
+      textLength: real?.prior?.textLength ?? textLength,
+      predict(inputs: PriorInputs) {
+        const call = self.take('prior.prior');
+        self.compare(`${call}.arg0`, inputs.latents);
+        self.scalar(`${call}.timestep`, inputs.timestep, `${call}.timestep`);
+        self.compare(`${call}.proj_embedding`, inputs.textEmbeds);
+        self.compare(`${call}.encoder_hidden_states`, inputs.textHidden);
+        self.compare(`${call}.attention_mask`, inputs.textMask);
+        return out(`${call}.out.predicted_image_embedding`, () => real!.prior!.predict(inputs)) as tf.Tensor2D;
+      },
+      postProcess: (x) => (real?.prior ? real.prior.postProcess(x) : postProcess(x)),
+    });
+    const imageEncoder = (imageSize: number): ImageEncoder => ({
+      imageSize: real?.imageEncoder?.imageSize ?? imageSize,
+      encode(pixels) {
+        const call = self.take('prior.image_encoder');
+        self.compare(`${call}.arg0`, pixels);
+        return out(`${call}.out.image_embeds`, () => real!.imageEncoder!.encode(pixels)) as tf.Tensor2D;
+      },
+    });
+    const textEncoder: DecoderTextEncoder = {
+      encode(inputIds, attentionMask) {
+        const call = self.take('decoder.text_encoder');
+        self.compare(`${call}.input_ids`, inputIds);
+        self.compare(`${call}.attention_mask`, attentionMask);
+        const result = real?.textEncoder?.encode(inputIds, attentionMask);
+        return {
+          pooled: out(`${call}.out.0`, () => result!.pooled) as tf.Tensor2D,
+          hidden: out(`${call}.out.1`, () => result!.hidden) as tf.Tensor3D,
+        };
+      },
+    };
+    const unet = (inChannels: number): DecoderUNet => ({
+      inChannels: real?.unet?.inChannels ?? inChannels,
+      outChannels: real?.unet?.outChannels ?? 8,
+      predict(inputs: UNetInputs) {
+        const call = self.take('decoder.unet');
+        self.compare(`${call}.sample`, inputs.sample);
+        self.scalar(`${call}.timestep`, inputs.timestep, `${call}.timestep`);
+        self.compare(`${call}.encoder_hidden_states`, inputs.textHidden);
+        self.compare(`${call}.added_cond_kwargs.text_embeds`, inputs.textEmbeds);
+        self.compare(`${call}.added_cond_kwargs.image_embeds`, inputs.imageEmbeds);
+        return out(`${call}.out.0`, () => real!.unet!.predict(inputs)) as tf.Tensor4D;
+      },
+    });
+    const movq: MoVQ = {
+      latentChannels: real?.movq?.latentChannels ?? 4,
+      encode(image) {
+        const call = self.take('decoder.movq.encode');
+        self.compare(`${call}.arg0`, image);
+        return out(`${call}.out.latents`, () => real!.movq!.encode(image)) as tf.Tensor4D;
+      },
+      decode(latents) {
+        const call = self.take('decoder.movq.decode');
+        self.compare(`${call}.arg0`, latents);
+        return out(`${call}.out.sample`, () => real!.movq!.decode(latents)) as tf.Tensor4D;
+      },
+    };
+    return { priorTextEncoder, prior, imageEncoder, textEncoder, unet, movq };
+  }
+
+  /**
+   * Wraps a scheduler so every step's model output and sample (inputs) and prev/pred-original sample (outputs) are
+   * compared with the recorded `<stage>.scheduler.step.NNN`, and the draws it makes with the recorded counts.
+   */
+  scheduler(stage: 'prior' | 'decoder', inner: Scheduler): Scheduler {
+    const self = this;
+    let count = 0;
+    const stepCalls = this.meta.calls.filter((c) => c.call.startsWith(`${stage}.scheduler.step.`));
+    return {
+      get name() {
+        return inner.name;
+      },
+      initNoiseSigma: inner.initNoiseSigma,
+      learnedVariance: inner.learnedVariance,
+      get timesteps() {
+        return inner.timesteps;
+      },
+      setTimesteps: (n: number) => inner.setTimesteps(n),
+      dispose: () => inner.dispose(),
+      step(input: SchedulerStepInput): SchedulerStepOutput {
+        const call = stepCalls[count++];
+        if (!call) {
+          self.problems.push(`${stage}: more scheduler steps than recorded`);
+          return inner.step(input);
+        }
+        const name = call.call;
+        const decoderStyle = self.tensors.has(`${name}.arg2`);
+        self.compare(`${name}.arg0`, input.modelOutput, `${name}.model_output`);
+        self.compare(decoderStyle ? `${name}.arg2` : `${name}.sample`, input.sample, `${name}.sample`);
+        const t = inner.timesteps[input.index];
+        self.scalar(decoderStyle ? `${name}.arg1` : `${name}.timestep`, t, `${name}.timestep`);
+        if (self.noise.count !== call.randn_before) {
+          self.problems.push(`${name}: ${self.noise.count} draws before, reference ${call.randn_before}`);
+        }
+        const result = inner.step(input);
+        if (self.noise.count !== call.randn_after) {
+          self.problems.push(`${name}: ${self.noise.count} draws after, reference ${call.randn_after}`);
+        }
+        self.compare(`${name}.out.prev_sample`, result.prevSample);
+        self.compare(`${name}.out.pred_original_sample`, result.predOriginalSample);
+        return result;
+      },
+    };
+  }
+}
