@@ -1,0 +1,92 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT, readRepoFile, unknownRunnerVars } from './deploy-files.js';
+import { type DockerInstruction, envPairs, parseDockerfile } from './dockerfile.js';
+
+const DOCKERFILE = 'infra/runner/runner.Dockerfile';
+const instructions = parseDockerfile(readRepoFile(DOCKERFILE));
+const finalStage = Math.max(...instructions.map((i) => i.stage));
+const runtime = instructions.filter((i) => i.stage === finalStage);
+const last = (keyword: string): DockerInstruction | undefined => runtime.filter((i) => i.keyword === keyword).at(-1);
+const globalArgs = Object.fromEntries(
+  instructions.filter((i) => i.stage === -1 && i.keyword === 'ARG').map((i) => i.args.split('=') as [string, string]),
+);
+
+describe('runner container image (static checks; no Docker engine here)', () => {
+  it('parses, and the final stage is the runtime', () => {
+    expect(instructions.filter((i) => i.keyword === 'FROM').map((i) => i.args)).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Dockerfile syntax, not a template
+      '${CUDA_IMAGE} AS node-base',
+      'node-base AS deps',
+      'node-base AS runtime',
+    ]);
+  });
+
+  it('builds on the CUDA 11.2 + cuDNN 8 image that tfjs-node-gpu 4.22.0 (libtensorflow 2.9.1) needs', () => {
+    const pkg = JSON.parse(readRepoFile('gpu-runner/package.json'));
+    // The CUDA pairing below is for this tfjs version; bumping tfjs means re-checking CUDA/cuDNN first.
+    expect(pkg.optionalDependencies['@tensorflow/tfjs-node-gpu']).toBe('4.22.0');
+    expect(globalArgs.CUDA_IMAGE).toMatch(/^nvidia\/cuda:11\.2\.\d+-cudnn8-runtime-/);
+  });
+
+  it('installs a Node that satisfies the workspace engines field, verified against the release checksums', () => {
+    const engines = JSON.parse(readRepoFile('package.json')).engines.node as string;
+    const [major, minor] = globalArgs.NODE_VERSION.split('.').map(Number);
+    const [, wantMajor, wantMinor] = /^>=(\d+)\.(\d+)/.exec(engines)!.map(Number);
+    expect(major === wantMajor ? minor >= wantMinor : major > wantMajor).toBe(true);
+    expect(instructions.some((i) => i.keyword === 'RUN' && /sha256sum -c/.test(i.args))).toBe(true);
+  });
+
+  it('runs as a non-root numeric user, with a health check on /healthz and SIGTERM to drain', () => {
+    expect(last('USER')?.args).toBe('10001:10001');
+    const health = last('HEALTHCHECK');
+    expect(health?.args).toMatch(/--start-period=\d+s/);
+    expect(health?.exec?.join(' ')).toMatch(/\/healthz/);
+    expect(last('STOPSIGNAL')?.args).toBe('SIGTERM');
+  });
+
+  it('starts the runner service entry point, which exists', () => {
+    const entry = last('ENTRYPOINT')?.exec;
+    expect(entry).toEqual(['node', '--import', 'tsx', 'src/service/main.ts']);
+    const workdir = last('WORKDIR')!.args;
+    expect(existsSync(join(REPO_ROOT, workdir.replace(/^\/app\/?/, ''), 'src/service/main.ts'))).toBe(true);
+  });
+
+  it('copies only paths that exist in the build context', () => {
+    for (const copy of instructions.filter((i) => i.keyword === 'COPY' && !i.args.includes('--from'))) {
+      const parts = copy.args.split(/\s+/).filter((p) => !p.startsWith('--'));
+      for (const src of parts.slice(0, -1))
+        expect(existsSync(join(REPO_ROOT, src)), `${DOCKERFILE}:${copy.line} ${src}`).toBe(true);
+    }
+  });
+
+  it('sets only variables the runner understands, and exposes the port it listens on', () => {
+    const env = envPairs(runtime);
+    expect(unknownRunnerVars(Object.keys(env))).toEqual([]);
+    const referenced = [...readRepoFile(DOCKERFILE).matchAll(/process\.env\.([A-Z0-9_]+)/g)].map((m) => m[1]);
+    expect(unknownRunnerVars(referenced)).toEqual([]);
+    expect(last('EXPOSE')?.args).toBe(env.PORT);
+    expect(env.KANDINSKY_BACKEND).toBe('node-gpu');
+  });
+
+  it('keeps model files and local state out of the build context', () => {
+    const ignore = readFileSync(join(REPO_ROOT, `${DOCKERFILE}.dockerignore`), 'utf8');
+    for (const pattern of ['**/node_modules', '**/*.safetensors', '**/*.bin', '.git'])
+      expect(ignore.split('\n')).toContain(pattern);
+  });
+});
+
+describe('parseDockerfile', () => {
+  it('joins continuations, skips comments, and rejects unknown instructions', () => {
+    const parsed = parseDockerfile('# c\nFROM a AS b\nRUN x \\\n  # inner\n  && y\nENV A=1 B="two words"\n');
+    expect(parsed.map((i) => [i.keyword, i.args])).toEqual([
+      ['FROM', 'a AS b'],
+      ['RUN', 'x  && y'],
+      ['ENV', 'A=1 B="two words"'],
+    ]);
+    expect(envPairs(parsed)).toEqual({ A: '1', B: 'two words' });
+    expect(() => parseDockerfile('FROM a\nRUNN x\n')).toThrow(/line 2: unknown instruction RUNN/);
+    expect(() => parseDockerfile('FROM a\nCMD ["a", \n')).toThrow(/line 2: CMD looks like JSON but does not parse/);
+  });
+});
