@@ -93,6 +93,23 @@ describe('PriorTransformer parity with diffusers (tiny fixture, convert -> save 
     tf.dispose(x);
   });
 
+  it('reproduces the six prior calls of the reference interpolate pipeline (t = 999, 500, 0) within 1e-4', async () => {
+    const calls = await fixture('prior', 'pipeline-calls.safetensors');
+    const t = (name: string) => tf.tensor(calls.get(name)!.data, calls.get(name)!.shape, 'float32');
+    const timesteps: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const p = `prior.prior.00${i}`;
+      const hidden = t(`${p}.arg0`);
+      const timestep = tf.fill([hidden.shape[0], 1], calls.get(`${p}.timestep`)!.data[0]);
+      timesteps.push(calls.get(`${p}.timestep`)!.data[0]);
+      const x = [hidden, timestep, t(`${p}.proj_embedding`), t(`${p}.encoder_hidden_states`), t(`${p}.attention_mask`)];
+      const out = prior.graphs.main.predict(x) as tf.Tensor;
+      expect(maxAbsDiff(out, calls.get(`${p}.out.predicted_image_embedding`)!), p).toBeLessThan(TOL);
+      tf.dispose([...x, out]);
+    }
+    expect(timesteps).toEqual([999, 500, 0, 999, 500, 0]);
+  });
+
   it('rejects a text sequence of the wrong length', () => {
     const x = graphInputs();
     const short = tf.slice(x[3], [0, 0, 0], [-1, 5, -1]);
