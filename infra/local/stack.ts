@@ -14,6 +14,8 @@ export interface StackOptions {
   root?: string;
   /** Where S3 objects, Durable Object state and the random model live (default `<root>/.local`). */
   stateDir?: string;
+  /** Where the random-weight model is cached (default: `stateDir`), so test stacks with throwaway state share one build. */
+  modelCacheDir?: string;
   /** Wipe the queue/key state (not the model cache) first. */
   fresh?: boolean;
   edgePort?: number;
@@ -64,7 +66,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const runnerSecret = randomBytes(24).toString('hex');
   const bucket = opts.bucket ?? 'kandinsky';
 
-  const model = await chooseModel(root, stateDir, print);
+  const model = await chooseModel(root, resolve(opts.modelCacheDir ?? stateDir), print);
   const s3 = await startLocalS3({ port: opts.s3Port ?? (await freePort()), directory: join(stateDir, 's3'), bucket });
   const cleanup: (() => Promise<unknown>)[] = [() => s3.close()];
   try {
