@@ -24,8 +24,6 @@ export function conv2d(
           [l, r],
           [0, 0],
         ] as tf.backend_util.ExplicitPadding);
-  return tf.tidy(() => {
-    const y = tf.conv2d(x, kernel, stride, pad);
-    return bias ? tf.add(y, bias) : y;
-  });
+  // The bias rides in the fused kernel (XNNPACK adds it while writing the output: no extra pass over the map).
+  return tf.fused.conv2d({ x, filter: kernel, strides: stride, pad, bias });
 }

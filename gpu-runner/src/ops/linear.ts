@@ -9,8 +9,8 @@ export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Te
     const inDim = x.shape[x.shape.length - 1];
     const outDim = weight.shape[1];
     const x2 = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [-1, inDim]);
-    let y: tf.Tensor = tf.matMul(x2 as tf.Tensor2D, weight as tf.Tensor2D);
-    if (bias) y = tf.add(y, bias);
+    // Fused bias: added while the matmul writes its output.
+    const y = tf.fused.matMul({ a: x2 as tf.Tensor2D, b: weight as tf.Tensor2D, bias });
     return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), outDim]);
   });
 }

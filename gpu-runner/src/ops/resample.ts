@@ -19,13 +19,14 @@ export function resizeNearest(x: tf.Tensor4D, h: number, w: number): tf.Tensor4D
   });
 }
 
-/** Integer-factor nearest upsampling by broadcasting (no gathers), e.g. the ×2 of every upsampler. */
+/**
+ * Integer-factor nearest upsampling, e.g. the ×2 of every upsampler. `resizeNearestNeighbor` (no corner alignment,
+ * no half-pixel centres) picks source index `floor(i / f)`, which is PyTorch's rule for integer factors; it is a
+ * native kernel on wasm, ~50× faster there than the broadcast-and-reshape (Tile) formulation.
+ */
 export function upsampleInteger(x: tf.Tensor4D, fh: number, fw: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [n, h, w, c] = x.shape;
-    const expanded = tf.broadcastTo(tf.reshape(x, [n, h, 1, w, 1, c]), [n, h, fh, w, fw, c]);
-    return tf.reshape(expanded, [n, h * fh, w * fw, c]) as tf.Tensor4D;
-  });
+  const [, h, w] = x.shape;
+  return tf.image.resizeNearestNeighbor(x, [h * fh, w * fw], false, false);
 }
 
 /** 2×2 average pooling with stride 2 (PyTorch `F.avg_pool2d(x, 2, 2)`). */
