@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { createS3Client } from '../../gpu-runner/src/service/s3-client.js';
 import { startLocalS3 } from '../../infra/local/s3-server.js';
 
 /** The S3 endpoint a storage test runs against. */
@@ -16,8 +18,8 @@ export interface S3Target {
 }
 
 /**
- * The endpoint given by STORAGE_TEST_ENDPOINT (+ _BUCKET, _REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY), e.g. a Ceph
- * radosgw started by .ci/run; otherwise a local SigV4-verifying s3rver on a free port with a temporary directory.
+ * The endpoint given by STORAGE_TEST_ENDPOINT (+ _BUCKET, _REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY; the bucket is
+ * created first when STORAGE_TEST_CREATE_BUCKET=1), e.g. a Ceph radosgw started by .ci/run; otherwise a local SigV4-verifying s3rver on a free port with a temporary directory.
  */
 export async function s3Target(): Promise<S3Target> {
   const env = process.env;
@@ -26,6 +28,20 @@ export async function s3Target(): Promise<S3Target> {
       (n) => !env[n],
     );
     if (missing.length) throw new Error(`STORAGE_TEST_ENDPOINT is set but ${missing.join(', ')} are not`);
+    const conn = {
+      endpoint: env.STORAGE_TEST_ENDPOINT,
+      region: env.STORAGE_TEST_REGION ?? 'us-east-1',
+      accessKeyId: env.STORAGE_TEST_ACCESS_KEY_ID!,
+      secretAccessKey: env.STORAGE_TEST_SECRET_ACCESS_KEY!,
+    };
+    if (env.STORAGE_TEST_CREATE_BUCKET === '1') {
+      // A fresh server (radosgw in CI) has no bucket yet; one that already exists and is ours is fine.
+      const admin = createS3Client(conn);
+      await admin.send(new CreateBucketCommand({ Bucket: env.STORAGE_TEST_BUCKET! })).catch((err: Error) => {
+        if (err.name !== 'BucketAlreadyOwnedByYou' && err.name !== 'BucketAlreadyExists') throw err;
+      });
+      admin.destroy();
+    }
     return {
       endpoint: env.STORAGE_TEST_ENDPOINT,
       region: env.STORAGE_TEST_REGION ?? 'us-east-1',
