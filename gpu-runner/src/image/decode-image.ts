@@ -4,6 +4,7 @@ import { decodeJpegToRgb, readJpegHeader } from './jpeg-decode.js';
 import { decodePngToRgb, readPngHeader } from './png-decode.js';
 import type { Raster } from './raster.js';
 import { sniffImageFormat } from './sniff-format.js';
+import { decodeWebpToRgb, readWebpHeader } from './webp-codec.js';
 
 /** Default pixel cap: 4096 x 4096. Larger uploads are refused before any pixel is decoded. */
 export const DEFAULT_MAX_IMAGE_PIXELS = 4096 * 4096;
@@ -16,10 +17,10 @@ export interface DecodeImageOptions {
 /**
  * Decodes an uploaded image file to upright 8-bit RGB, as diffusers' `load_image` does for the reference pipelines
  * (`ImageOps.exif_transpose`, then `convert("RGB")`: alpha dropped, gray replicated, palette looked up).
- * PNG is exact; JPEG is decoded by jpeg-js (near, not bit-exact); WebP, GIF, BMP, TIFF and AVIF are refused with
- * `unsupported_format`. Every failure is an {@link ImageInputError}.
+ * PNG is exact; JPEG is decoded by jpeg-js (near, not bit-exact); WebP by libwebp (wasm); GIF, BMP, TIFF and AVIF
+ * are refused with `unsupported_format`. Every failure is an {@link ImageInputError}.
  */
-export function decodeImage(bytes: Uint8Array, opts: DecodeImageOptions = {}): Raster {
+export async function decodeImage(bytes: Uint8Array, opts: DecodeImageOptions = {}): Promise<Raster> {
   if (bytes.length === 0) throw new ImageInputError('empty', 'the image file is empty');
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
   const format = sniffImageFormat(bytes);
@@ -44,12 +45,17 @@ export function decodeImage(bytes: Uint8Array, opts: DecodeImageOptions = {}): R
       checkSize(header.width, header.height);
       return applyExifOrientation(decodeJpegToRgb(bytes, header), header.orientation);
     }
+    case 'webp': {
+      const header = readWebpHeader(bytes);
+      checkSize(header.width, header.height);
+      return applyExifOrientation(await decodeWebpToRgb(bytes), header.orientation);
+    }
     case 'unknown':
-      throw new ImageInputError('unsupported_format', 'not a recognized image file (expected PNG or JPEG)');
+      throw new ImageInputError('unsupported_format', 'not a recognized image file (expected PNG, JPEG or WebP)');
     default:
       throw new ImageInputError(
         'unsupported_format',
-        `${format.toUpperCase()} images are not supported; send PNG or JPEG`,
+        `${format.toUpperCase()} images are not supported; send PNG, JPEG or WebP`,
       );
   }
 }

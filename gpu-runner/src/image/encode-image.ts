@@ -1,12 +1,13 @@
 import jpeg from 'jpeg-js';
 import { encodePng } from './png-encode.js';
 import type { Raster } from './raster.js';
+import { encodeWebp } from './webp-codec.js';
 
 /** Output formats the service can return. */
 export type OutputFormat = 'png' | 'jpeg' | 'webp';
 
 export interface EncodeImageOptions {
-  /** JPEG quality 1..100 (default 95). */
+  /** JPEG/WebP quality 1..100 (default 95; WebP 100 = lossless). */
   quality?: number;
   /** Generation parameters, stored as a `parameters` JSON text entry (PNG iTXt, JPEG comment). */
   parameters?: unknown;
@@ -21,17 +22,21 @@ export const OUTPUT_CONTENT_TYPES: Record<OutputFormat, string> = {
 
 /**
  * Encodes a generated RGB image. PNG is lossless and carries the parameters in an iTXt chunk; JPEG (jpeg-js, 4:2:0)
- * carries them in a COM segment. WebP has no maintained pure-JS encoder here, so it is refused explicitly.
+ * carries them in a COM segment; WebP (libwebp via wasm) carries none (the encoder writes no metadata chunks).
  */
-export function encodeImage(image: Raster, format: OutputFormat, opts: EncodeImageOptions = {}): Uint8Array {
+export async function encodeImage(
+  image: Raster,
+  format: OutputFormat,
+  opts: EncodeImageOptions = {},
+): Promise<Uint8Array> {
   const parameters = opts.parameters === undefined ? undefined : JSON.stringify(opts.parameters);
+  const quality = opts.quality ?? 95;
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100)
+    throw new RangeError(`quality must be 1..100, got ${quality}`);
   switch (format) {
     case 'png':
       return encodePng(image, parameters === undefined ? {} : { parameters });
     case 'jpeg': {
-      const quality = opts.quality ?? 95;
-      if (!Number.isInteger(quality) || quality < 1 || quality > 100)
-        throw new RangeError(`JPEG quality must be 1..100, got ${quality}`);
       const rgba = new Uint8Array(image.width * image.height * 4);
       for (let p = 0; p < image.width * image.height; p++) {
         rgba.set(image.data.subarray(p * 3, p * 3 + 3), p * 4);
@@ -44,7 +49,7 @@ export function encodeImage(image: Raster, format: OutputFormat, opts: EncodeIma
       );
     }
     case 'webp':
-      throw new Error('WebP output is not supported (no maintained pure-JS encoder); use png or jpeg');
+      return encodeWebp(image, quality);
     default:
       throw new Error(`unknown output format ${JSON.stringify(format)}`);
   }

@@ -1,7 +1,7 @@
 /**
- * Image input/output for the pipelines: decoding uploads (PNG exact, JPEG near), PIL-exact resampling, the
+ * Image input/output for the pipelines: decoding uploads (PNG and WebP exact, JPEG near), PIL-exact resampling, the
  * reference pipelines' preprocessing (img2img/inpaint init image, inpaint mask, CLIPImageProcessor) and the
- * decoder-output -> PNG/JPEG path.
+ * decoder-output -> PNG/JPEG/WebP path.
  */
 export {
   CLIP_IMAGE_PROCESSOR_DEFAULTS,

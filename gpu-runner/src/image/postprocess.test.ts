@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
 import { fixture } from '../../test/helpers/tensors.js';
 import type { HostTensor } from '../io/safetensors.js';
+import { decodeImage } from './decode-image.js';
 import { encodeImage } from './encode-image.js';
 import { readPngText } from './png-encode.js';
 import { decodedToUint8, imageTensorToRasters, roundHalfEven, toUnitRange } from './postprocess.js';
@@ -65,8 +66,8 @@ describe('output encoding', () => {
   const image = testPattern(17, 9);
   const parameters = { prompt: 'кот в сапогах, 4k', seed: 42, steps: 100, guidance_scale: 4 };
 
-  it('writes a lossless RGB PNG carrying the parameters as UTF-8 JSON', () => {
-    const bytes = encodeImage(image, 'png', { parameters });
+  it('writes a lossless RGB PNG carrying the parameters as UTF-8 JSON', async () => {
+    const bytes = await encodeImage(image, 'png', { parameters });
     const decoded = PNG.sync.read(Buffer.from(bytes));
     expect([decoded.width, decoded.height]).toEqual([17, 9]);
     for (let p = 0; p < 17 * 9; p++) {
@@ -77,8 +78,8 @@ describe('output encoding', () => {
     expect(JSON.parse(readPngText(bytes).parameters)).toEqual(parameters);
   });
 
-  it('writes a JPEG with the parameters in a comment', () => {
-    const bytes = encodeImage(image, 'jpeg', { parameters, quality: 90 });
+  it('writes a JPEG with the parameters in a comment', async () => {
+    const bytes = await encodeImage(image, 'jpeg', { parameters, quality: 90 });
     const decoded = jpeg.decode(bytes, { useTArray: true });
     expect([decoded.width, decoded.height]).toEqual([17, 9]);
     const comment = decoded.comments?.[0] ?? '';
@@ -86,8 +87,15 @@ describe('output encoding', () => {
     expect(JSON.parse(comment.slice('parameters: '.length))).toEqual(parameters);
   });
 
-  it('refuses WebP output and bad JPEG qualities explicitly', () => {
-    expect(() => encodeImage(image, 'webp')).toThrow(/WebP/);
-    expect(() => encodeImage(image, 'jpeg', { quality: 0 })).toThrow(RangeError);
+  it('writes lossless WebP at quality 100 and lossy WebP below, both decodable', async () => {
+    const lossless = await decodeImage(await encodeImage(image, 'webp', { quality: 100 }));
+    expect(Array.from(lossless.data)).toEqual(Array.from(image.data));
+    const lossy = await decodeImage(await encodeImage(image, 'webp', { quality: 80 }));
+    expect([lossy.width, lossy.height]).toEqual([17, 9]);
+  });
+
+  it('refuses bad qualities explicitly', async () => {
+    await expect(encodeImage(image, 'jpeg', { quality: 0 })).rejects.toThrow(RangeError);
+    await expect(encodeImage(image, 'webp', { quality: 101 })).rejects.toThrow(RangeError);
   });
 });
