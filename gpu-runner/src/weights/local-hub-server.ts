@@ -20,6 +20,8 @@ export interface HubRequestLog {
   method: string;
   path: string;
   range?: string;
+  /** The Authorization header, when one was sent. */
+  authorization?: string;
 }
 
 /** Faults the server injects into file downloads, keyed by `<owner>/<name>/<file path>`. */
@@ -84,7 +86,12 @@ export class LocalHubServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local');
     const path = decodeURIComponent(url.pathname);
-    this.requests.push({ method: req.method ?? 'GET', path, range: req.headers.range });
+    this.requests.push({
+      method: req.method ?? 'GET',
+      path,
+      range: req.headers.range,
+      authorization: req.headers.authorization,
+    });
     if (path.split('/').includes('..')) return notFound(res, 'RepoNotFound');
 
     const treeMatch = /^\/api\/models\/([^/]+\/[^/]+)\/tree\/([^/]+)(?:\/(.*))?$/.exec(path);

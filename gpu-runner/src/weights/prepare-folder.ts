@@ -46,7 +46,8 @@ function stemOf(path: string): string {
   return m[1] === 'pytorch_model' ? 'model' : m[1];
 }
 
-async function linkOrCopy(from: string, to: string): Promise<void> {
+/** Hard-links `from` to `to` (replacing `to`), copying when a link is impossible (another file system). */
+export async function linkOrCopy(from: string, to: string): Promise<void> {
   await mkdir(dirname(to), { recursive: true });
   await rm(to, { force: true });
   try {

@@ -184,6 +184,22 @@ describe('kandinsky weights pull (against a local hub server)', () => {
     expect(worst).toBeGreaterThan(0); // the values really went through float16
   });
 
+  it('links content another repository already delivered instead of downloading it again (still verified)', async () => {
+    const twin = 'kandinsky-community/kandinsky-2-1-inpaint';
+    const results = await pull({ repos: [REPO, twin], outDir: undefined });
+    expect(results[1].files.find((f) => f.path === BIN)?.fetched).toBe(0);
+    expect(hub.requests.some((r) => r.path === `/${twin}/resolve/main/${BIN}` && r.range !== 'bytes=0-0')).toBe(false);
+    expect(lines.some((l) => l.startsWith(`${twin}: ${BIN}: same content as`))).toBe(true);
+    expect((await readFile(join(cacheDir, 'hub', twin, BIN))).equals(await readFile(join(REPO_DIR, BIN)))).toBe(true);
+  });
+
+  it('sends the hub token on every request when one is given', async () => {
+    await pull({ outDir: undefined, accessToken: 'hf_testtoken' });
+    const calls = hub.requests.filter((r) => r.path.startsWith('/api/') || r.path.includes('/resolve/'));
+    expect(calls.length).toBeGreaterThan(4);
+    expect(calls.every((r) => r.authorization === 'Bearer hf_testtoken')).toBe(true);
+  });
+
   it('names the repository when it does not exist', async () => {
     await expect(pull({ repos: ['kandinsky-community/no-such-repo'] })).rejects.toThrow(
       /kandinsky-community\/no-such-repo@main: cannot list files/,

@@ -1,9 +1,10 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReadableStream } from 'node:stream/web';
 import { downloadFile, listFiles } from '@huggingface/hub';
 import type { WeightDtype } from '../convert/convert-component.js';
 import { convertModelFolder, type FolderConversion } from '../convert/convert-model-folder.js';
-import { prepareConverterFolder } from './prepare-folder.js';
+import { linkOrCopy, prepareConverterFolder } from './prepare-folder.js';
 import { type FolderPlan, planRepoDownload, type RepoFile } from './repo-file-selection.js';
 import { type DownloadEvent, downloadVerified } from './verified-download.js';
 
@@ -69,6 +70,9 @@ export async function pullWeights(opts: PullOptions): Promise<RepoPull[]> {
   const revision = opts.revision ?? 'main';
   const hub = { hubUrl: opts.hubUrl ?? DEFAULT_HUB_URL, fetch: opts.fetch, accessToken: opts.accessToken };
   const results: RepoPull[] = [];
+  // The repositories share components (the inpaint repo repeats the text encoder and MoVQ): content already verified
+  // in this pull, by SHA-256, is linked instead of downloaded again (and still verified).
+  const verifiedBySha256 = new Map<string, string>();
   for (const repo of opts.repos ?? DEFAULT_REPOS) {
     if (!/^[\w.-]+\/[\w.-]+$/.test(repo)) throw new Error(`"${repo}" is not a repository id (owner/name)`);
     const files: RepoFile[] = [];
@@ -89,6 +93,11 @@ export async function pullWeights(opts: PullOptions): Promise<RepoPull[]> {
     for (const file of files.filter((f) => wanted.has(f.path))) {
       const sha256 = file.lfs?.oid;
       const dest = join(downloadDir, ...file.path.split('/'));
+      const twin = sha256 ? verifiedBySha256.get(sha256) : undefined;
+      if (twin && twin !== dest && !existsSync(dest) && !existsSync(`${dest}.part`)) {
+        log(`${repo}: ${file.path}: same content as ${twin}; linking instead of downloading`);
+        await linkOrCopy(twin, `${dest}.part`);
+      }
       const fetched = await downloadVerified(
         async (from) => {
           const blob = await downloadFile({ repo, path: file.path, revision, ...hub });
@@ -105,6 +114,7 @@ export async function pullWeights(opts: PullOptions): Promise<RepoPull[]> {
           onEvent: (e) => log(describeEvent(repo, file.path, e)),
         },
       );
+      if (sha256) verifiedBySha256.set(sha256, dest);
       pulled.push({ path: file.path, bytes: file.size, sha256, fetched });
     }
     const prepared = join(opts.cacheDir, 'prepared', ...repo.split('/'));
