@@ -45,7 +45,7 @@ async function expected(path: string): Promise<Record<string, Expected>> {
 }
 
 describe('TorchBinFile (files written by torch 1.13 torch.save)', () => {
-  for (const file of ['tensors.bin', 'tensors-protocol4.bin']) {
+  for (const file of ['tensors.bin', 'tensors-protocol4.bin', 'tensors-zip64.bin']) {
     it(`${file}: every dtype, shared storage, offsets, non-contiguous views, 0-d/empty tensors, nn.Parameter`, async () => {
       const want = await expected(join(PICKLE, 'tensors.expected.json'));
       const bin = await TorchBinFile.open(join(PICKLE, file));
@@ -120,6 +120,17 @@ describe('TorchBinFile (files written by torch 1.13 torch.save)', () => {
     } finally {
       await bin.close();
     }
+  });
+
+  it('refuses a compressed member (PyTorch stores members uncompressed)', async () => {
+    const bytes = await readFile(join(PICKLE, 'tensors.bin'));
+    // Set the compression method of the central-directory entry of tensors/data.pkl to 8 (deflate).
+    const entry = bytes.indexOf(Buffer.from('PK\x01\x02', 'latin1'));
+    expect(bytes.toString('latin1', entry + 46, entry + 46 + 16)).toBe('tensors/data.pkl');
+    bytes.writeUInt16LE(8, entry + 10);
+    const path = join(work, 'compressed.bin');
+    await writeFile(path, bytes);
+    await expect(TorchBinFile.open(path)).rejects.toThrow(/member "tensors\/data\.pkl" is compressed \(method 8\)/);
   });
 
   it('reports a truncated file', async () => {
