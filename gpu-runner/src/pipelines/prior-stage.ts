@@ -55,6 +55,7 @@ export async function runPrior(c: PriorComponents, req: PriorRequest, control: R
       mask = cfgBatch(uncond.mask, cond.mask);
       keep.push(embeds, hidden, mask);
     }
+    control.onProgress?.({ stage: 'encode', step: 1, totalSteps: 1 });
     scheduler.setTimesteps(req.steps);
     const rows = prompts.length * n;
     const width = cond.embeds.shape[1];

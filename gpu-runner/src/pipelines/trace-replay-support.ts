@@ -59,6 +59,8 @@ export function hostToOurs(t: HostTensor, key = ''): tf.Tensor {
 export class TraceReplay {
   /** Largest |ours - reference| per checked tensor name (inputs of calls, scheduler inputs/outputs). */
   readonly errors = new Map<string, number>();
+  /** The same divided by max(1, max |reference|): the error relative to the tensor's scale. */
+  readonly relativeErrors = new Map<string, number>();
   /** Problems that are not numeric (order, shapes, draw counts); a correct run leaves this empty. */
   readonly problems: string[] = [];
   readonly noise: CountingNoise;
@@ -115,8 +117,12 @@ export class TraceReplay {
     if (expected.shape.join() !== ours.shape.join()) {
       this.problems.push(`${label}: shape [${ours.shape}] vs reference [${expected.shape}]`);
     } else {
-      const err = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.cast(ours, 'float32'), expected))).dataSync()[0]);
+      const [err, scale] = tf.tidy(() => [
+        tf.max(tf.abs(tf.sub(tf.cast(ours, 'float32'), expected))).dataSync()[0],
+        Math.max(1, tf.max(tf.abs(expected)).dataSync()[0]),
+      ]);
       this.errors.set(label, Math.max(this.errors.get(label) ?? 0, err));
+      this.relativeErrors.set(label, Math.max(this.relativeErrors.get(label) ?? 0, err / scale));
     }
     expected.dispose();
   }
