@@ -22,7 +22,13 @@ export interface LocalS3 {
 export async function startLocalS3(opts: { port: number; directory: string; bucket: string }): Promise<LocalS3> {
   await mkdir(opts.directory, { recursive: true });
   const make = (port: number) =>
-    new S3rver({ address: '127.0.0.1', port, silent: true, directory: opts.directory, configureBuckets: [{ name: opts.bucket }] });
+    new S3rver({
+      address: '127.0.0.1',
+      port,
+      silent: true,
+      directory: opts.directory,
+      configureBuckets: [{ name: opts.bucket }],
+    });
   let server: S3rver | null = make(opts.port);
   const { port } = await server.run();
   return {

@@ -53,15 +53,20 @@ COPY gpu-runner/package.json gpu-runner/tsconfig.json gpu-runner/
 COPY gpu-runner/bin gpu-runner/bin
 COPY gpu-runner/src gpu-runner/src
 # Runner defaults for this image; everything else comes from the deployment (see docs/deploy.md).
+# libtensorflow 2.9 ships GPU kernels for compute capabilities up to 7.5 plus PTX for 8.0: on Ampere and newer GPUs the
+# driver JIT-compiles them at first use (minutes). CUDA_CACHE_PATH keeps the result on the cache volume.
 ENV NODE_ENV=production \
     KANDINSKY_BACKEND=node-gpu \
     KANDINSKY_MODEL_CACHE=/var/cache/kandinsky/model \
     HOST=0.0.0.0 \
-    PORT=9100
+    PORT=9100 \
+    CUDA_CACHE_PATH=/var/cache/kandinsky/cuda-jit \
+    CUDA_CACHE_MAXSIZE=4294967296
 USER 10001:10001
 EXPOSE 9100
-# Liveness only: readiness (/readyz, models loaded) is for the orchestrator. The start period covers the model download.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=900s --retries=3 \
+# Liveness only: readiness (/readyz, models loaded) is for the orchestrator. The start period covers the model download
+# and, on a first start, the CUDA JIT compilation.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=1800s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 9100) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # The runner drains on SIGTERM: stops leasing, finishes or releases its job, then exits 0.
 STOPSIGNAL SIGTERM

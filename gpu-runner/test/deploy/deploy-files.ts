@@ -8,7 +8,7 @@ export const REPO_ROOT = join(import.meta.dirname, '../../..');
 
 /**
  * Variables a runner container may carry besides the runner's own (gpu-runner/src/service/config.ts): read by Node,
- * TensorFlow or the NVIDIA container runtime, never by our code. Anything else in a runner manifest is a typo or a
+ * TensorFlow, the CUDA driver or the NVIDIA container runtime, never by our code. Anything else in a runner manifest is a typo or a
  * setting the runner silently ignores, which is what these checks exist to catch.
  */
 export const PLATFORM_ENV = new Set([
@@ -17,6 +17,8 @@ export const PLATFORM_ENV = new Set([
   'TF_CPP_MIN_LOG_LEVEL',
   'NVIDIA_VISIBLE_DEVICES',
   'NVIDIA_DRIVER_CAPABILITIES',
+  'CUDA_CACHE_PATH',
+  'CUDA_CACHE_MAXSIZE',
 ]);
 
 /** Names the runner would not understand. */
