@@ -8,8 +8,8 @@ export const REPO_ROOT = join(import.meta.dirname, '../../..');
 
 /**
  * Variables a runner container may carry besides the runner's own (gpu-runner/src/service/config.ts): read by Node,
- * TensorFlow, the CUDA driver or the NVIDIA container runtime, never by our code. Anything else in a runner manifest is a typo or a
- * setting the runner silently ignores, which is what these checks exist to catch.
+ * TensorFlow, the CUDA driver or the NVIDIA container runtime, never by our code. Anything else in a runner manifest
+ * is a typo or a setting the runner silently ignores, which is what these checks exist to catch.
  */
 export const PLATFORM_ENV = new Set([
   'NODE_ENV',
