@@ -17,8 +17,8 @@ export interface DecodeImageOptions {
 /**
  * Decodes an uploaded image file to upright 8-bit RGB, as diffusers' `load_image` does for the reference pipelines
  * (`ImageOps.exif_transpose`, then `convert("RGB")`: alpha dropped, gray replicated, palette looked up).
- * PNG is exact; JPEG is decoded by jpeg-js (near, not bit-exact); WebP by libwebp (wasm); GIF, BMP, TIFF and AVIF
- * are refused with `unsupported_format`. Every failure is an {@link ImageInputError}.
+ * PNG, JPEG (libjpeg-turbo via MozJPEG wasm) and WebP (libwebp wasm) decode byte-identically to Pillow; GIF, BMP,
+ * TIFF and AVIF are refused with `unsupported_format`. Every failure is an {@link ImageInputError}.
  */
 export async function decodeImage(bytes: Uint8Array, opts: DecodeImageOptions = {}): Promise<Raster> {
   if (bytes.length === 0) throw new ImageInputError('empty', 'the image file is empty');
@@ -43,7 +43,7 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeImageOptions = 
     case 'jpeg': {
       const header = readJpegHeader(bytes);
       checkSize(header.width, header.height);
-      return applyExifOrientation(decodeJpegToRgb(bytes, header), header.orientation);
+      return applyExifOrientation(await decodeJpegToRgb(bytes, header), header.orientation);
     }
     case 'webp': {
       const header = readWebpHeader(bytes);

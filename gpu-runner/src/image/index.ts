@@ -1,5 +1,5 @@
 /**
- * Image input/output for the pipelines: decoding uploads (PNG and WebP exact, JPEG near), PIL-exact resampling, the
+ * Image input/output for the pipelines: decoding uploads (PNG, JPEG, WebP; exact), PIL-exact resampling, the
  * reference pipelines' preprocessing (img2img/inpaint init image, inpaint mask, CLIPImageProcessor) and the
  * decoder-output -> PNG/JPEG/WebP path.
  */

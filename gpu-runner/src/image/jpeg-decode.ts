@@ -1,7 +1,7 @@
-import jpeg from 'jpeg-js';
 import { type ExifOrientation, readExifOrientation } from './exif-orientation.js';
 import { ImageInputError } from './image-errors.js';
-import { type Raster, rasterFrom } from './raster.js';
+import { createRaster, type Raster } from './raster.js';
+import { compilePackageWasm } from './wasm-module.js';
 
 /** What a JPEG's marker segments say, read before decoding. */
 export interface JpegHeader {
@@ -46,28 +46,54 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader {
   throw new ImageInputError('corrupt', 'JPEG has no frame header');
 }
 
+interface WasmImageData {
+  width: number;
+  height: number;
+  data: Uint8ClampedArray;
+}
+type DecodeFn = (buffer: ArrayBuffer, options: { preserveOrientation: boolean }) => Promise<WasmImageData>;
+let decoder: Promise<DecodeFn> | undefined;
+
+/** MozJPEG's decoder (libjpeg-turbo's) compiled to wasm, loaded on first use. */
+function loadDecoder(): Promise<DecodeFn> {
+  decoder ??= (async () => {
+    const mod = await import('@jsquash/jpeg/decode.js');
+    await mod.init(await compilePackageWasm('@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm'));
+    return mod.default as unknown as DecodeFn;
+  })();
+  return decoder;
+}
+
 /**
- * Decodes a grayscale or YCbCr JPEG to RGB with jpeg-js. Not bit-exact with the reference (Pillow uses libjpeg-turbo;
- * IDCT and chroma upsampling differ slightly, see the tests for the measured difference). CMYK/YCCK JPEGs are refused.
+ * Decodes a grayscale or YCbCr JPEG to RGB with libjpeg-turbo's decoder (MozJPEG via `@jsquash/jpeg`): the same
+ * library and default settings (islow IDCT, fancy upsampling) as Pillow, so the pixels match the reference. EXIF
+ * orientation is left to the caller. CMYK/YCCK JPEGs are refused.
  */
-export function decodeJpegToRgb(bytes: Uint8Array, header: JpegHeader): Raster {
+export async function decodeJpegToRgb(bytes: Uint8Array, header: JpegHeader): Promise<Raster> {
   if (header.components !== 1 && header.components !== 3) {
     throw new ImageInputError(
       'unsupported_format',
       `JPEG with ${header.components} colour components (CMYK?) is not supported`,
     );
   }
+  const decode = await loadDecoder();
+  let img: WasmImageData;
   try {
-    const img = jpeg.decode(bytes, {
-      useTArray: true,
-      formatAsRGBA: false,
-      tolerantDecoding: false,
-      maxResolutionInMP: Math.ceil((header.width * header.height) / 1e6) + 1,
-      maxMemoryUsageInMB: 2048,
-    });
-    return rasterFrom(img.width, img.height, 3, img.data);
+    img = await decode(bytes.slice().buffer, { preserveOrientation: false });
   } catch (err) {
-    if (err instanceof ImageInputError) throw err;
     throw new ImageInputError('corrupt', `unreadable JPEG: ${(err as Error).message}`);
   }
+  if (img.width !== header.width || img.height !== header.height) {
+    throw new ImageInputError(
+      'corrupt',
+      `JPEG decoded to ${img.width}x${img.height}, header says ${header.width}x${header.height}`,
+    );
+  }
+  const out = createRaster(img.width, img.height, 3);
+  for (let p = 0; p < img.width * img.height; p++) {
+    out.data[p * 3] = img.data[p * 4];
+    out.data[p * 3 + 1] = img.data[p * 4 + 1];
+    out.data[p * 3 + 2] = img.data[p * 4 + 2];
+  }
+  return out;
 }

@@ -1,20 +1,12 @@
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { type ExifOrientation, readExifOrientation } from './exif-orientation.js';
 import { ImageInputError } from './image-errors.js';
 import { createRaster, type Raster } from './raster.js';
+import { compilePackageWasm, type WasmModule } from './wasm-module.js';
 
 /**
  * WebP through libwebp compiled to wasm (`@jsquash/webp`, Squoosh's build). The wasm modules are compiled from the
  * package's files on first use (the package's default loader fetches them by URL, which Node cannot do).
  */
-
-const require = createRequire(import.meta.url);
-
-/** A compiled wasm module, opaque here. */
-type WasmModule = object;
-/** The part of the WebAssembly global used here (the project's TypeScript libs declare no WebAssembly types). */
-declare const WebAssembly: { compile(bytes: Uint8Array): Promise<WasmModule> };
 
 interface WasmImageData {
   width: number;
@@ -27,9 +19,7 @@ type EncodeFn = (image: WasmImageData, options: Record<string, number>) => Promi
 let decoder: Promise<DecodeFn> | undefined;
 let encoder: Promise<EncodeFn> | undefined;
 
-async function compile(file: string): Promise<WasmModule> {
-  return WebAssembly.compile(await readFile(require.resolve(`@jsquash/webp/codec/${file}`)));
-}
+const compile = (file: string) => compilePackageWasm(`@jsquash/webp/codec/${file}`);
 
 function loadDecoder(): Promise<DecodeFn> {
   decoder ??= (async () => {
