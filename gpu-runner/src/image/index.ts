@@ -15,7 +15,7 @@ export { ImageInputError, type ImageInputErrorCode } from './image-errors.js';
 export { clipImagesToTensor, initImagesToTensor, latentKeepMaskTensor } from './image-tensors.js';
 export { prepareInitImage } from './init-image.js';
 export { latentKeepMask, prepareKeepMaskFromArray, prepareKeepMaskFromImage } from './inpaint-mask.js';
-export { rgbToLuma, toRgb } from './pil-convert.js';
+export { rgbToLuma } from './pil-convert.js';
 export { pilResize } from './pil-resize.js';
 export { readPngText } from './png-encode.js';
 export { decodedToUint8, imageTensorToRasters } from './postprocess.js';

@@ -14,23 +14,3 @@ export function rgbToLuma(src: Raster): Raster {
   }
   return out;
 }
-
-/** PIL's `convert("RGB")` from a decoded L/LA/RGB/RGBA raster: gray is replicated, alpha is dropped (not composited). */
-export function toRgb(src: Raster): Raster {
-  if (src.channels === 3) return src;
-  const out = createRaster(src.width, src.height, 3);
-  const n = src.width * src.height;
-  const ch = src.channels;
-  for (let p = 0; p < n; p++) {
-    const i = p * ch;
-    const o = p * 3;
-    if (ch <= 2) {
-      out.data[o] = out.data[o + 1] = out.data[o + 2] = src.data[i];
-    } else {
-      out.data[o] = src.data[i];
-      out.data[o + 1] = src.data[i + 1];
-      out.data[o + 2] = src.data[i + 2];
-    }
-  }
-  return out;
-}
