@@ -32,7 +32,7 @@ describe('groupNorm', () => {
     await useTestBackend();
   });
 
-  const shape = [2, 3, 5, 8];
+  const shape: [number, number, number, number] = [2, 3, 5, 8];
   const gamma = [1, 2, 0.5, -1, 1.5, 0.25, 3, 1];
   const beta = [0, 0.1, -0.2, 0.3, 1, -1, 0.5, 2];
 

@@ -23,6 +23,12 @@ export interface MatMulWork {
 
 export type Work = (ConvWork | MatMulWork) & { where: string };
 
+/**
+ * How attention projections are shaped: `per-head` as the wasm path runs them (each batch row and head projected with
+ * its own `[C, headDim]` block), `batched` as one `[B·N, C] @ [C, C]` per projection (GPU / tfjs-node). Same FLOPs.
+ */
+export type AttentionShapes = 'per-head' | 'batched';
+
 /** Multiply-adds × 2 of one work item (the convention PyTorch profilers and the reference figure use). */
 export function workFlops(item: Work): number {
   if (item.kind === 'conv') return 2 * item.batch * item.h * item.w * item.k * item.k * item.cin * item.cout;
@@ -41,7 +47,14 @@ export function workShapeKey(item: Work): string {
  * the graph `buildUNet` makes. Element-wise work (norms, activations, softmax, concats) is left out: it is what the
  * benchmark reports as overhead on top of this list.
  */
-export function unetWorkload(c: UNetConfig, batch: number, h: number, w: number, textTokens: number): Work[] {
+export function unetWorkload(
+  c: UNetConfig,
+  batch: number,
+  h: number,
+  w: number,
+  textTokens: number,
+  attention: AttentionShapes = 'per-head',
+): Work[] {
   const out: Work[] = [];
   const ctx = NUM_IMAGE_TOKENS + textTokens;
   const temb = c.time_embed_dim;
@@ -69,8 +82,13 @@ export function unetWorkload(c: UNetConfig, batch: number, h: number, w: number,
   const attention = (where: string, hh: number, ww: number, ch: number, headDim: number) => {
     const tokens = hh * ww;
     const heads = ch / headDim;
-    linear(`${where}.to_qkv`, batch * tokens, ch, ch, 3);
-    linear(`${where}.add_kv_proj`, batch * ctx, c.cross_attention_dim, ch, 2);
+    if (attention === 'per-head') {
+      linear(`${where}.to_qkv`, tokens, ch, headDim, 3 * batch * heads);
+      linear(`${where}.add_kv_proj`, ctx, c.cross_attention_dim, headDim, 2 * batch * heads);
+    } else {
+      linear(`${where}.to_qkv`, batch * tokens, ch, ch, 3);
+      linear(`${where}.add_kv_proj`, batch * ctx, c.cross_attention_dim, ch, 2);
+    }
     linear(`${where}.scores`, tokens, headDim, ctx + tokens, batch * heads);
     linear(`${where}.weighted_values`, tokens, ctx + tokens, headDim, batch * heads);
     linear(`${where}.to_out`, batch * tokens, ch, ch);
