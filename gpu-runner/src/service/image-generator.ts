@@ -1,21 +1,22 @@
 import type { JobParams, Progress, Task } from './protocol.js';
 
-/** An 8-bit RGB image, rows top to bottom, 3 bytes per pixel. */
-export interface RgbImage {
+/** One generated image, already encoded in the job's `output_format`. */
+export interface GeneratedImage {
+  bytes: Uint8Array;
   width: number;
   height: number;
-  data: Uint8Array;
+  contentType: string;
 }
 
-/** A fuse input with its image already read from the bucket. */
+/** A fuse input with its image read from the bucket (encoded bytes; the generator decodes them). */
 export type ResolvedFuseInput =
   | { type: 'text'; text: string; weight: number }
-  | { type: 'image'; image: RgbImage; weight: number };
+  | { type: 'image'; image: Uint8Array; weight: number };
 
-/** A job's parameters with input images decoded (the bucket keys replaced by pixels). */
+/** A job's parameters with input images read from the bucket (the keys replaced by the objects' bytes). */
 export type GenerationParams = Omit<JobParams, 'image' | 'mask' | 'inputs'> & {
-  image?: RgbImage;
-  mask?: RgbImage;
+  image?: Uint8Array;
+  mask?: Uint8Array;
   inputs?: ResolvedFuseInput[];
 };
 
@@ -40,7 +41,7 @@ export interface GenerateOptions {
 export interface ImageGenerator {
   /** One line for logs and `/metrics`, e.g. "kandinsky-2.1 (random weights, tiny config)". */
   readonly description: string;
-  generate(batch: GenerationRequest[], opts?: GenerateOptions): Promise<RgbImage[][]>;
+  generate(batch: GenerationRequest[], opts?: GenerateOptions): Promise<GeneratedImage[][]>;
   /** Runs one small generation so kernels are compiled before the first real job. */
   warmup(): Promise<void>;
   dispose(): void;

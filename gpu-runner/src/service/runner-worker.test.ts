@@ -140,18 +140,25 @@ describe('RunnerWorker against a fake edge', () => {
     expect(edge.jobs.get(webp)!.attempts).toBe(1);
   });
 
-  it('passes decoded input images to the generator', async () => {
+  it('passes the input images read from the bucket to the generator', async () => {
     const { edge, store, generator, worker } = await rig();
-    const png = new PNG({ width: 16, height: 8 });
-    png.data.fill(200);
-    await store.put('inputs/j/image.png', new Uint8Array(PNG.sync.write(png)), 'image/png', {});
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
+    await store.put('inputs/j/image.png', png, 'image/png', {});
+    await store.put('inputs/j/other.png', new Uint8Array([9]), 'image/png', {});
     const id = edge.enqueue('img2img', { image: 'inputs/j/image.png', strength: 0.5 });
+    const fuse = edge.enqueue('fuse', {
+      inputs: [
+        { type: 'text', text: 'x', weight: 1 },
+        { type: 'image', image: 'inputs/j/other.png', weight: 1 },
+      ],
+    });
     void worker.start();
-    await edge.waitFor(() => edge.jobs.get(id)!.status === 'succeeded');
-    const image = generator.batches[0][0].params.image!;
-    expect([image.width, image.height, image.data.length]).toEqual([16, 8, 16 * 8 * 3]);
-    // pngjs filled alpha with 200 too: composited over white, 200 * 200/255 + 255 * 55/255 = 211.9 -> 212.
-    expect(image.data[0]).toBe(212);
+    await edge.waitFor(() => edge.jobs.get(id)!.status === 'succeeded' && edge.jobs.get(fuse)!.status === 'succeeded');
+    expect([...generator.batches[0][0].params.image!]).toEqual([...png]);
+    expect(generator.batches[1][0].params.inputs).toEqual([
+      { type: 'text', text: 'x', weight: 1 },
+      { type: 'image', image: new Uint8Array([9]), weight: 1 },
+    ]);
   });
 
   it('marks generator refusals non-retryable and crashes retryable', async () => {

@@ -1,13 +1,12 @@
 import { type EdgeApi, LeaseLostError } from './edge-client.js';
 import { generationMetadata } from './generation-metadata.js';
-import { decodeImage, encodeImage } from './image-codec.js';
 import {
   batchKey,
+  type GeneratedImage,
   type GenerationParams,
   type GenerationRequest,
   type ImageGenerator,
   InvalidRequestError,
-  type RgbImage,
 } from './image-generator.js';
 import type { Logger } from './logger.js';
 import { MissingObjectError, StorageError } from './object-store.js';
@@ -46,6 +45,17 @@ interface ActiveJob {
   progress?: Progress;
   /** One heartbeat in flight at a time per job. */
   beating?: Promise<void>;
+}
+
+const CONTENT_TYPES = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' } as const;
+const EXTENSIONS = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' } as const;
+
+/** The generator must have encoded what the job asked for; anything else is a bug, not a result. */
+function checkContentType(contentType: string, format: string): ResultImage['content_type'] {
+  const wanted = CONTENT_TYPES[format as keyof typeof CONTENT_TYPES];
+  if (!wanted) throw new InvalidRequestError(`output_format "${format}" is not supported`, 'unsupported_output_format');
+  if (contentType !== wanted) throw new Error(`the generator produced ${contentType} for output_format ${format}`);
+  return wanted;
 }
 
 /** Failures that say something about the request, not the runner: retrying elsewhere cannot help. */
@@ -206,7 +216,7 @@ export class RunnerWorker {
       if (runnable.length === 0) return;
 
       const t1 = Date.now();
-      let images: RgbImage[][];
+      let images: GeneratedImage[][];
       try {
         images = await this.generator.generate(
           runnable.map((a) => requests.get(a)!),
@@ -233,19 +243,18 @@ export class RunnerWorker {
     }
   }
 
-  /** Reads input images from the bucket and decodes them. */
+  /** Reads the job's input images from the bucket (the generator decodes them). */
   private async resolveParams(job: RunnerJob, signal: AbortSignal): Promise<GenerationParams> {
     const { image, mask, inputs, ...rest } = job.params;
     const params: GenerationParams = { ...rest };
-    const read = async (key: string, what: string) => decodeImage(await this.store.get(key, signal), what);
-    if (image) params.image = await read(image, 'image');
-    if (mask) params.mask = await read(mask, 'mask');
+    if (image) params.image = await this.store.get(image, signal);
+    if (mask) params.mask = await this.store.get(mask, signal);
     if (inputs) {
       params.inputs = [];
-      for (const [i, input] of inputs.entries()) {
+      for (const input of inputs) {
         params.inputs.push(
           input.type === 'image'
-            ? { type: 'image', image: await read(input.image, `inputs[${i}].image`), weight: input.weight }
+            ? { type: 'image', image: await this.store.get(input.image, signal), weight: input.weight }
             : input,
         );
       }
@@ -300,7 +309,7 @@ export class RunnerWorker {
 
   private async uploadAndComplete(
     a: ActiveJob,
-    images: RgbImage[] | undefined,
+    images: GeneratedImage[] | undefined,
     timings: Record<string, number>,
     signal: AbortSignal,
   ): Promise<void> {
@@ -320,23 +329,17 @@ export class RunnerWorker {
             `image ${i} is ${image.width}x${image.height}, expected ${job.params.width}x${job.params.height}`,
           );
         }
-        const encoded = encodeImage(image, job.params.output_format);
+        const contentType = checkContentType(image.contentType, job.params.output_format);
         // Keys depend only on the job and the index, so a retried job overwrites instead of adding objects.
-        const key = `${job.output.prefix}${i}.${encoded.extension}`;
-        await this.store.put(
-          key,
-          encoded.bytes,
-          encoded.contentType,
-          generationMetadata(job, i, this.opts.runnerId),
-          signal,
-        );
+        const key = `${job.output.prefix}${i}.${EXTENSIONS[contentType]}`;
+        await this.store.put(key, image.bytes, contentType, generationMetadata(job, i, this.opts.runnerId), signal);
         results.push({
           key,
           width: image.width,
           height: image.height,
-          content_type: encoded.contentType,
+          content_type: contentType,
           seed: (job.params.seed + i) >>> 0,
-          bytes: encoded.bytes.byteLength,
+          bytes: image.bytes.byteLength,
         });
       }
       timings.upload_ms = Date.now() - t0;

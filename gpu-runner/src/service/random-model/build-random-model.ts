@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { convertComponent } from '../../convert/convert-component.js';
 import { planComponent } from '../../convert/plan.js';
 import { writeSafetensors } from '../../io/safetensors-writer.js';
@@ -28,8 +29,15 @@ export const RANDOM_MODEL_CONFIGS: Record<string, ModelConfig> = {
   movq,
 };
 
+/**
+ * Non-weight folders the pipelines load, copied as they are: the tiny XLM-R and CLIP tokenizers whose vocabularies
+ * match the small text encoders (182 and 764 tokens), and the CLIP image-processor config for the 28 px image encoder.
+ */
+const ASSETS_DIR = fileURLToPath(new URL('./assets', import.meta.url));
+const ASSET_FOLDERS = ['tokenizer', 'prior_tokenizer', 'image_processor'] as const;
+
 /** Bumped when the way weights are made changes, so old caches are rebuilt. */
-const BUILDER_VERSION = 1;
+const BUILDER_VERSION = 2;
 const MARKER = 'random-model.json';
 
 /** What {@link buildRandomModel} made or found. */
@@ -93,6 +101,7 @@ export async function buildRandomModel(
     );
   }
   await rm(scratch, { recursive: true, force: true });
+  for (const folder of ASSET_FOLDERS) await cp(join(ASSETS_DIR, folder), join(outDir, folder), { recursive: true });
   await writeFile(
     join(outDir, MARKER),
     `${JSON.stringify({ fingerprint, seed, parameterCount, note: 'random weights: images are noise-like' }, null, 1)}\n`,

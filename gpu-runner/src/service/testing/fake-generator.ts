@@ -1,9 +1,11 @@
-import type { GenerateOptions, GenerationRequest, ImageGenerator, RgbImage } from '../image-generator.js';
-import { GenerationAbortedError } from '../image-generator.js';
+import { PNG } from 'pngjs';
+import type { GeneratedImage, GenerateOptions, GenerationRequest, ImageGenerator } from '../image-generator.js';
+import { GenerationAbortedError, InvalidRequestError } from '../image-generator.js';
 
 /**
- * A stand-in generator for service tests: paints each image a flat colour derived from its seed, reports `steps`
- * progress events `stepMs` apart, and stops between steps when aborted. It records every batch it was given.
+ * A stand-in generator for service tests: paints each image a flat colour derived from its seed and encodes it as PNG,
+ * reports `steps` progress events `stepMs` apart, and stops between steps when aborted. It records every batch.
+ * Only PNG output is supported (others are refused as the real pipelines refuse unknown formats).
  */
 export class FakeGenerator implements ImageGenerator {
   readonly description = 'fake generator (tests)';
@@ -13,9 +15,16 @@ export class FakeGenerator implements ImageGenerator {
 
   constructor(private readonly stepMs = 5) {}
 
-  async generate(batch: GenerationRequest[], opts: GenerateOptions = {}): Promise<RgbImage[][]> {
+  async generate(batch: GenerationRequest[], opts: GenerateOptions = {}): Promise<GeneratedImage[][]> {
     this.batches.push(batch);
     if (this.failWith) throw this.failWith;
+    for (const req of batch) {
+      if (req.params.output_format !== 'png')
+        throw new InvalidRequestError(
+          `output_format ${req.params.output_format} is not supported`,
+          'unsupported_output_format',
+        );
+    }
     const steps = batch[0].params.steps;
     for (let step = 1; step <= steps; step++) {
       await new Promise((r) => setTimeout(r, this.stepMs));
@@ -23,9 +32,7 @@ export class FakeGenerator implements ImageGenerator {
       opts.onProgress?.({ stage: 'decoder', step, total_steps: steps });
     }
     return batch.map((req) =>
-      Array.from({ length: req.params.n }, (_, i) =>
-        flatImage(req.params.width, req.params.height, req.params.seed + i),
-      ),
+      Array.from({ length: req.params.n }, (_, i) => flatPng(req.params.width, req.params.height, req.params.seed + i)),
     );
   }
 
@@ -33,13 +40,14 @@ export class FakeGenerator implements ImageGenerator {
   dispose(): void {}
 }
 
-/** A `width x height` image filled with a colour made from `seed`. */
-export function flatImage(width: number, height: number, seed: number): RgbImage {
-  const data = new Uint8Array(width * height * 3);
-  for (let i = 0; i < data.length; i += 3) {
-    data[i] = seed & 255;
-    data[i + 1] = (seed >> 8) & 255;
-    data[i + 2] = 128;
+/** A `width x height` PNG filled with a colour made from `seed`. */
+export function flatPng(width: number, height: number, seed: number): GeneratedImage {
+  const png = new PNG({ width, height });
+  for (let i = 0; i < png.data.length; i += 4) {
+    png.data[i] = seed & 255;
+    png.data[i + 1] = (seed >> 8) & 255;
+    png.data[i + 2] = 128;
+    png.data[i + 3] = 255;
   }
-  return { width, height, data };
+  return { bytes: new Uint8Array(PNG.sync.write(png)), width, height, contentType: 'image/png' };
 }
