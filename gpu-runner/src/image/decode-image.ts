@@ -48,6 +48,7 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeImageOptions = 
     case 'webp': {
       const header = readWebpHeader(bytes);
       checkSize(header.width, header.height);
+      if (header.animated) throw new ImageInputError('unsupported_format', 'animated WebP images are not supported');
       return applyExifOrientation(await decodeWebpToRgb(bytes), header.orientation);
     }
     case 'unknown':

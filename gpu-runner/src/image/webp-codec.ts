@@ -42,7 +42,12 @@ function loadEncoder(): Promise<EncodeFn> {
 }
 
 /** What a WebP file's RIFF chunks say, read before decoding (the canvas size for the pixel cap, EXIF orientation). */
-export function readWebpHeader(bytes: Uint8Array): { width: number; height: number; orientation: ExifOrientation } {
+export function readWebpHeader(bytes: Uint8Array): {
+  width: number;
+  height: number;
+  orientation: ExifOrientation;
+  animated: boolean;
+} {
   const fourcc = String.fromCharCode(...bytes.subarray(12, 16));
   const b = (i: number) => bytes[i] ?? 0;
   let size: { width: number; height: number };
@@ -69,7 +74,9 @@ export function readWebpHeader(bytes: Uint8Array): { width: number; height: numb
     }
     pos += 8 + length + (length & 1);
   }
-  return { ...size, orientation };
+  // VP8X flags byte: bit 1 = animation.
+  const animated = fourcc === 'VP8X' && (b(20) & 0x02) !== 0;
+  return { ...size, orientation, animated };
 }
 
 /** Decodes a (still) WebP to RGB, dropping alpha as PIL's `convert("RGB")` does. */
