@@ -200,6 +200,22 @@ describe('kandinsky weights pull (against a local hub server)', () => {
     expect(calls.every((r) => r.authorization === 'Bearer hf_testtoken')).toBe(true);
   });
 
+  it('refuses a listing whose paths would escape the cache folder', async () => {
+    // A hostile mirror: the tree API answer gains an entry pointing outside the repository.
+    const hostile: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (!String(input).includes('/api/models/')) return res;
+      const tree = await res.json();
+      tree.push({ type: 'file', path: '../../outside.json', size: 2, oid: 'x' });
+      return new Response(JSON.stringify(tree), { status: 200, headers: { 'content-type': 'application/json' } });
+    };
+    await expect(pull({ fetch: hostile })).rejects.toThrow(
+      /refusing the file path "..\/..\/outside.json" in the listing/,
+    );
+    expect(existsSync(join(cacheDir, 'outside.json'))).toBe(false);
+    expect(downloadRequests(BIN)).toEqual([]);
+  });
+
   it('names the repository when it does not exist', async () => {
     await expect(pull({ repos: ['kandinsky-community/no-such-repo'] })).rejects.toThrow(
       /kandinsky-community\/no-such-repo@main: cannot list files/,

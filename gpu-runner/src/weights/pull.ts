@@ -5,7 +5,7 @@ import { downloadFile, listFiles } from '@huggingface/hub';
 import type { WeightDtype } from '../convert/convert-component.js';
 import { convertModelFolder, type FolderConversion } from '../convert/convert-model-folder.js';
 import { linkOrCopy, prepareConverterFolder } from './prepare-folder.js';
-import { type FolderPlan, planRepoDownload, type RepoFile } from './repo-file-selection.js';
+import { type FolderPlan, isSafeRepoPath, planRepoDownload, type RepoFile } from './repo-file-selection.js';
 import { type DownloadEvent, downloadVerified } from './verified-download.js';
 
 /** The three diffusers repositories Kandinsky 2.1 is published as. */
@@ -78,7 +78,10 @@ export async function pullWeights(opts: PullOptions): Promise<RepoPull[]> {
     const files: RepoFile[] = [];
     try {
       for await (const entry of listFiles({ repo, revision, recursive: true, ...hub })) {
-        if (entry.type === 'file') files.push(entry);
+        if (entry.type !== 'file') continue;
+        if (!isSafeRepoPath(entry.path))
+          throw new Error(`refusing the file path ${JSON.stringify(entry.path)} in the listing`);
+        files.push(entry);
       }
     } catch (err) {
       throw new Error(`${repo}@${revision}: cannot list files (${(err as Error).message})`, { cause: err });

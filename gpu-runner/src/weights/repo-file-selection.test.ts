@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planRepoDownload, type RepoFile, weightFileKind } from './repo-file-selection.js';
+import { isSafeRepoPath, planRepoDownload, type RepoFile, weightFileKind } from './repo-file-selection.js';
 
 const files = (...paths: string[]): RepoFile[] => paths.map((path) => ({ path, size: 1 }));
 
@@ -92,4 +92,13 @@ describe('planRepoDownload', () => {
     });
     expect(plan.find((p) => p.folder === 'text_encoder')?.weights?.variant).toBeNull();
   });
+});
+
+describe('isSafeRepoPath', () => {
+  it.each(['model_index.json', 'unet/diffusion_pytorch_model.safetensors', 'a/b/c.txt'])('accepts %s', (p) =>
+    expect(isSafeRepoPath(p)).toBe(true),
+  );
+  it.each(['', '../escape', 'unet/../../escape', '/etc/passwd', 'a//b', './a', 'a\\b', 'a\nb'])('refuses %j', (p) =>
+    expect(isSafeRepoPath(p)).toBe(false),
+  );
 });

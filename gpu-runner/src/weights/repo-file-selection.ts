@@ -44,6 +44,16 @@ const INDEX = new RegExp(`^${STEMS}(?:\\.(\\w+))?\\.(safetensors|bin)\\.index(?:
 /** Small files a converted pipeline folder needs besides weights. */
 const SUPPORT_FILE = /\.(json|txt|model)$/;
 
+/**
+ * Checks a path from a hub listing before it is used as a local path: relative, `/`-separated, no `.`/`..` or empty
+ * segments, no backslashes or control characters. A hostile or broken mirror must not write outside the cache.
+ */
+export function isSafeRepoPath(path: string): boolean {
+  if (!path || path.startsWith('/') || path.includes('\\')) return false;
+  if ([...path].some((ch) => ch.charCodeAt(0) < 0x20)) return false;
+  return path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+}
+
 /** Classifies a file name as diffusers/transformers weights, or returns null. */
 export function weightFileKind(name: string): WeightFileKind | null {
   let m = INDEX.exec(name);

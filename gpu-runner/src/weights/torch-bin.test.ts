@@ -133,6 +133,12 @@ describe('TorchBinFile (files written by torch 1.13 torch.save)', () => {
     await expect(TorchBinFile.open(path)).rejects.toThrow(/member "tensors\/data\.pkl" is compressed \(method 8\)/);
   });
 
+  it('refuses an expanded (stride-0) view instead of allocating for it', async () => {
+    await expect(TorchBinFile.open(join(PICKLE, 'expanded.bin'))).rejects.toThrow(
+      /tensor "expanded" has 1000 elements but its storage only 1 \(an expanded or overlapping view\)/,
+    );
+  });
+
   it('reports a truncated file', async () => {
     const truncated = join(work, 'truncated.bin');
     const bytes = await readFile(join(PICKLE, 'tensors.bin'));

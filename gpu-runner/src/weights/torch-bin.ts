@@ -173,6 +173,14 @@ function describeTensor(path: string, zip: ZipArchive, prefix: string, name: str
     );
   }
   const count = t.shape.reduce((a, d) => a * d, 1);
+  // A view with more elements than its storage overlaps itself (an expanded, stride-0 tensor): state dicts never hold
+  // one, and honouring it would let a small file demand an arbitrarily large allocation.
+  if (count > t.storage.numel) {
+    throw new ModelFileError(
+      `tensor "${name}" has ${count} elements but its storage only ${t.storage.numel} (an expanded or overlapping view)`,
+      path,
+    );
+  }
   if (count > 0) {
     const last = t.storageOffset + t.shape.reduce((a, d, i) => a + (d - 1) * t.stride[i], 0);
     if (last >= t.storage.numel) {
