@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
+import { latentKeepMaskTensor } from '../image/index.js';
 import { latentNoise, type NoiseSource } from '../random/noise-source.js';
 import type { Scheduler } from '../schedulers/scheduler.js';
 import { cfgBatch, guideNoiseKeepVariance, repeatRows, yieldToEventLoop } from './batching.js';
 import type { DecoderComponents } from './components.js';
 import { img2imgAddNoise, img2imgSchedule } from './img2img-noising.js';
-import { latentKeepMask } from './inpaint-mask.js';
 import { latentSize } from './latent-geometry.js';
 import { PipelineParamError } from './pipeline-errors.js';
 import { concatRows, scaleNoise } from './prior-stage.js';
@@ -25,8 +25,11 @@ export interface Img2ImgInput {
 export interface InpaintInput {
   /** `[1, H, W, 3]` in [-1, 1], already at the output size. */
   image: tf.Tensor4D;
-  /** `[H, W]` keep-mask (1 = keep, 0 = repaint), see `keepMaskFromRepaintMask`. */
-  keepMask: tf.Tensor2D;
+  /**
+   * Keep-mask at the image's size, row-major `[H · W]` (1 = keep, 0 = repaint): what the image module's
+   * `prepareKeepMaskFromImage` / `prepareKeepMaskFromArray` make from a white-=-repaint mask.
+   */
+  keepMask: Float32Array;
 }
 
 /** One decoder run (diffusers `KandinskyPipeline` / `KandinskyImg2ImgPipeline` / `KandinskyInpaintPipeline`). */
@@ -218,7 +221,8 @@ function inpaintChannels(
         `encodes to ${h}x${w} latents but the output needs ${size.height}x${size.width}`,
       );
     }
-    const mask = latentKeepMask(input.keepMask, size.height, size.width);
+    const [, imageHeight, imageWidth] = input.image.shape;
+    const mask = latentKeepMaskTensor(input.keepMask, imageHeight, imageWidth, size.height, size.width);
     const extra = repeatRows(tf.concat([tf.mul(imageLatents, mask), mask], 3) as tf.Tensor4D, n);
     return useCfg ? cfgBatch(extra, extra) : extra;
   });

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
+import { prepareKeepMaskFromArray } from '../image/index.js';
 import { type LoadedComponent, loadComponent } from '../models/load-component.js';
 import { DdimScheduler } from '../schedulers/ddim-scheduler.js';
 import { DdpmScheduler } from '../schedulers/ddpm-scheduler.js';
@@ -10,7 +11,6 @@ import { loadClipTokenizer, loadXlmRobertaTokenizer, type PromptTokenizer } from
 import type { DecoderComponents, PriorComponents } from './components.js';
 import { runDecoder } from './decoder-stage.js';
 import { runFusePrior } from './fuse-stage.js';
-import { keepMaskFromRepaintMask } from './inpaint-mask.js';
 import {
   decoderTextEncoderFrom,
   imageEncoderFrom,
@@ -184,8 +184,8 @@ describe('whole-run parity with the real converted tiny models (reference draws 
     const imageEmbeds = trace.tensor('input.image_embeds') as tf.Tensor2D;
     const negativeImageEmbeds = trace.tensor('input.negative_image_embeds') as tf.Tensor2D;
     const init = initImage(trace);
-    const repaint = trace.tensor('input.mask_image') as tf.Tensor2D;
-    const keepMask = keepMaskFromRepaintMask(repaint);
+    // The reference's ndarray mask path: binarize at 0.5, keep = 1 - mask.
+    const keepMask = prepareKeepMaskFromArray(trace.tensors.get('input.mask_image')!.data as Float32Array);
     const image = await runDecoder(decoder, {
       prompt: trace.meta.prompt as string,
       imageEmbeds,
@@ -199,7 +199,7 @@ describe('whole-run parity with the real converted tiny models (reference draws 
       inpaint: { image: init, keepMask },
     });
     trace.compare('final.image_np', image);
-    tf.dispose([image, init, repaint, keepMask, imageEmbeds, negativeImageEmbeds]);
+    tf.dispose([image, init, imageEmbeds, negativeImageEmbeds]);
     expectClose(trace);
   });
 

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
 import { FIXTURES, fixture } from '../../test/helpers/tensors.js';
+import { prepareKeepMaskFromArray } from '../image/index.js';
 import { createScheduler } from '../schedulers/create-scheduler.js';
 import { DdimScheduler } from '../schedulers/ddim-scheduler.js';
 import { DdpmScheduler } from '../schedulers/ddpm-scheduler.js';
@@ -11,7 +12,6 @@ import { loadClipTokenizer, loadXlmRobertaTokenizer, type PromptTokenizer } from
 import type { DecoderComponents, PriorComponents } from './components.js';
 import { runDecoder } from './decoder-stage.js';
 import { runFusePrior } from './fuse-stage.js';
-import { keepMaskFromRepaintMask } from './inpaint-mask.js';
 import { runPrior } from './prior-stage.js';
 import { TraceReplay } from './trace-replay-support.js';
 
@@ -154,8 +154,8 @@ describe('pipeline logic replays the reference traces (fake models return the re
     const init = tf.tidy(
       () => tf.sub(tf.div(trace.tensor('input.init_image_uint8_HWC'), 127.5), 1).expandDims(0) as tf.Tensor4D,
     );
-    const repaint = trace.tensor('input.mask_image') as tf.Tensor2D;
-    const keepMask = keepMaskFromRepaintMask(repaint);
+    // The reference's ndarray mask path: binarize at 0.5, keep = 1 - mask.
+    const keepMask = prepareKeepMaskFromArray(trace.tensors.get('input.mask_image')!.data as Float32Array);
     const image = await runDecoder(decoderComponents(trace, 9), {
       prompt: trace.meta.prompt as string,
       imageEmbeds,
@@ -169,7 +169,7 @@ describe('pipeline logic replays the reference traces (fake models return the re
       inpaint: { image: init, keepMask },
     });
     trace.compare('final.image_np', image);
-    tf.dispose([image, init, repaint, keepMask, imageEmbeds, negativeImageEmbeds]);
+    tf.dispose([image, init, imageEmbeds, negativeImageEmbeds]);
     expectClean(trace);
   });
 

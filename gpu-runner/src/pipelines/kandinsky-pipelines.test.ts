@@ -1,0 +1,192 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestBackend } from '../../test/helpers/backend.js';
+import { fixture } from '../../test/helpers/tensors.js';
+import { decodeImage, encodeImage, readPngText } from '../image/index.js';
+import type { GenerationParams } from './generation-request.js';
+import { KandinskyPipelines } from './kandinsky-pipelines.js';
+import { GenerationCancelledError, PipelineParamError } from './pipeline-errors.js';
+import type { ProgressEvent } from './progress.js';
+import { buildTinyModelFolder } from './tiny-model-folder-support.js';
+
+let folder: { root: string; cleanup(): Promise<void> };
+let pipelines: KandinskyPipelines;
+let image64: Uint8Array;
+
+/** A small, fast request on the tiny models. */
+const quick = (over: Partial<GenerationParams> = {}): GenerationParams => ({
+  task: 'text2image',
+  prompt: 'a red cat, 4k photo',
+  width: 64,
+  height: 64,
+  seed: 0,
+  steps: 2,
+  prior_steps: 2,
+  ...over,
+});
+
+function rgb(width: number, height: number, value: (x: number, y: number, c: number) => number) {
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) for (let c = 0; c < 3; c++) data[(y * width + x) * 3 + c] = value(x, y, c);
+  return { width, height, channels: 3, data };
+}
+
+beforeAll(async () => {
+  await useTestBackend();
+  folder = await buildTinyModelFolder();
+  pipelines = await KandinskyPipelines.load(folder.root);
+  image64 = await encodeImage(
+    rgb(64, 64, (x, y, c) => (x * 4 + y * 2 + c * 60) % 256),
+    'png',
+  );
+});
+afterAll(async () => {
+  pipelines?.dispose();
+  await folder?.cleanup();
+});
+
+describe('KandinskyPipelines (tiny converted models)', () => {
+  it('text2image with seed 0 reproduces the reference combined pipeline (torch.Generator seed 0) to within one 8-bit level', async () => {
+    // The e2e_combined settings: 3 prior steps, 3 decoder steps, guidance 4, 64x64, one generator seeded 0.
+    const result = await pipelines.generate(quick({ steps: 3, prior_steps: 3 }));
+    expect(result.images).toHaveLength(1);
+    const [image] = result.images;
+    expect([image.width, image.height, image.contentType, image.seed]).toEqual([64, 64, 'image/png', 0]);
+    const decoded = await decodeImage(image.bytes);
+    const reference = (await fixture('e2e_combined', 'trace.safetensors')).get('final.image_np')!;
+    let worst = 0;
+    for (let i = 0; i < decoded.data.length; i++)
+      worst = Math.max(worst, Math.abs(decoded.data[i] - reference.data[i] * 255));
+    expect(worst).toBeLessThanOrEqual(1);
+    const parameters = JSON.parse(readPngText(image.bytes).parameters);
+    expect(parameters).toMatchObject({
+      model: 'kandinsky-2.1',
+      task: 'text2image',
+      seed: 0,
+      steps: 3,
+      priorSteps: 3,
+      scheduler: 'ddim',
+      width: 64,
+    });
+    for (const stage of ['encode', 'prior', 'decoder', 'movq', 'total'])
+      expect(result.timingsMs[stage], stage).toBeGreaterThan(0);
+  });
+
+  it('image i of a request is the image of seed + i alone; sizes round up to multiples of 64', async () => {
+    const pair = await pipelines.generate(quick({ n: 2, seed: 11, width: 50, height: 70 }));
+    expect(pair.images.map((i) => [i.width, i.height, i.seed])).toEqual([
+      [64, 128, 11],
+      [64, 128, 12],
+    ]);
+    const alone = await pipelines.generate(quick({ seed: 12, width: 50, height: 70 }));
+    const a = await decodeImage(pair.images[1].bytes);
+    const b = await decodeImage(alone.images[0].bytes);
+    expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
+    const first = await decodeImage(pair.images[0].bytes);
+    expect(Buffer.from(first.data).equals(Buffer.from(a.data))).toBe(false);
+  });
+
+  it('reports every step, and returns tf.memory() to its baseline after generations and after a cancelled one', async () => {
+    await pipelines.generate(quick({ task: 'img2img', image: image64, steps: 4, strength: 0.5 })); // warm-up: layers cache constants on first use
+    await pipelines.generate(quick({ task: 'inpaint', image: image64, mask: image64 }));
+    const baseline = tf.memory().numTensors;
+    const events: ProgressEvent[] = [];
+    await pipelines.generate(quick({ scheduler: 'dpmpp_2m', negative_prompt: 'blurry' }), {
+      onProgress: (e) => events.push(e),
+    });
+    expect(tf.memory().numTensors).toBe(baseline);
+    const steps = (stage: string) => events.filter((e) => e.stage === stage).map((e) => `${e.step}/${e.totalSteps}`);
+    expect(steps('prior')).toEqual(['1/2', '2/2']);
+    expect(steps('decoder')).toEqual(['1/2', '2/2']);
+    expect(steps('movq')).toEqual(['1/1']);
+
+    const controller = new AbortController();
+    const seen: ProgressEvent[] = [];
+    const run = pipelines.generate(quick({ task: 'img2img', image: image64, steps: 10, strength: 0.4 }), {
+      signal: controller.signal,
+      onProgress: (e) => {
+        seen.push(e);
+        if (e.stage === 'decoder' && e.step === 2) controller.abort();
+      },
+    });
+    await expect(run).rejects.toBeInstanceOf(GenerationCancelledError);
+    expect(seen.filter((e) => e.stage === 'decoder')).toHaveLength(2);
+    expect(tf.memory().numTensors).toBe(baseline);
+  });
+
+  it('runs variation, fuse, img2img and inpaint', async () => {
+    const other = await encodeImage(
+      rgb(40, 32, (x, y, c) => (x * 7 + y * 3 + c * 40) % 256),
+      'png',
+    );
+    const results = await Promise.all([
+      pipelines.generate(quick({ task: 'variation', prompt: undefined, image: other })),
+      pipelines.generate(
+        quick({
+          task: 'fuse',
+          prompt: undefined,
+          inputs: [
+            { type: 'text', text: 'a red cat', weight: 0.4 },
+            { type: 'image', image: other, weight: 0.6 },
+          ],
+        }),
+      ),
+      pipelines.generate(quick({ task: 'img2img', image: image64, steps: 4, strength: 0.5, output_format: 'jpeg' })),
+      pipelines.generate(quick({ task: 'inpaint', image: image64, mask: image64, scheduler: 'ddpm' })),
+    ]);
+    for (const r of results) expect([r.images[0].width, r.images[0].height]).toEqual([64, 64]);
+    expect(results[2].images[0].contentType).toBe('image/jpeg');
+    expect(results[1].parameters.inputs).toEqual([
+      { type: 'text', text: 'a red cat', weight: 0.4 },
+      { type: 'image', weight: 0.6 },
+    ]);
+  });
+
+  it('refuses bad parameters with a clear error before any compute', async () => {
+    const mask32 = await encodeImage(
+      rgb(32, 32, () => 255),
+      'png',
+    );
+    const cases: [Partial<GenerationParams>, RegExp][] = [
+      [{ width: 0 }, /^width: must be an integer in \[1, 2048\], got 0/],
+      [{ height: -64 }, /^height:/],
+      [{ steps: 0 }, /^steps: must be an integer in \[1, 1000\]/],
+      [{ prior_steps: 1 }, /^prior_steps:/],
+      [{ task: 'img2img', image: image64, strength: 0 }, /^strength: must be in \(0, 1\], got 0/],
+      [{ task: 'img2img', image: image64, strength: 1.5 }, /^strength: must be in \(0, 1\], got 1.5/],
+      [
+        { task: 'img2img', image: image64, strength: 0.3, steps: 3 },
+        /^strength: 0.3 of 3 steps leaves no denoising step/,
+      ],
+      [{ task: 'img2img', steps: 10 }, /^image: is required/],
+      [{ task: 'inpaint', image: image64, mask: mask32 }, /^mask: is 32x32 but the image is 64x64/],
+      [{ task: 'inpaint', image: image64, mask: new Uint8Array([1, 2, 3]) }, /^mask: is not a readable image/],
+      [
+        {
+          task: 'fuse',
+          inputs: [
+            { type: 'text', text: 'a', weight: 0.5 },
+            { type: 'text', text: 'b', weight: -0.5 },
+          ],
+        },
+        /^inputs: weights must sum to a positive number, got 0/,
+      ],
+      [{ task: 'fuse', inputs: [] }, /^inputs: needs at least one/],
+      [{ prompt: '  ' }, /^prompt: is required for text2image/],
+      [{ scheduler: 'euler' as never }, /^scheduler:/],
+      [{ seed: 2 ** 32 }, /^seed:/],
+      [{ n: 5 }, /^n:/],
+      [{ task: 'upscale' as never }, /^task:/],
+    ];
+    for (const [params, message] of cases) {
+      const events: ProgressEvent[] = [];
+      const before = tf.memory().numTensors;
+      const error = await pipelines.generate(quick(params), { onProgress: (e) => events.push(e) }).catch((e) => e);
+      expect(error, JSON.stringify(params)).toBeInstanceOf(PipelineParamError);
+      expect(error.message, JSON.stringify(params)).toMatch(message);
+      expect(events).toEqual([]);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+});
