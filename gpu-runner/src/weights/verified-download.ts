@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ReadableStream } from 'node:stream/web';
 
@@ -74,12 +74,16 @@ export async function downloadVerified(
       await rm(part);
       have = 0;
     }
+    // An empty file has nothing to fetch, but still needs a part to verify and rename.
+    if (expected.size === 0 && (await sizeOf(part)) === undefined) await writeFile(part, '');
     // Hash what a previous run left, then continue the same hash with the new bytes.
     const hasher = await hashFile(part, expected, have);
     try {
       if (have < expected.size) {
         emit({ type: 'start', path: dest, from: have, size: expected.size });
-        fetched += await appendFrom(fetchFrom, part, have, expected.size, hasher);
+        await appendFrom(fetchFrom, part, have, expected.size, hasher, (n) => {
+          fetched += n;
+        });
       }
     } catch (err) {
       const message = (err as Error).message;
@@ -116,7 +120,8 @@ async function appendFrom(
   from: number,
   size: number,
   hasher: Hasher,
-): Promise<number> {
+  onBytes: (count: number) => void,
+): Promise<void> {
   const handle = await open(part, 'a');
   let written = 0;
   try {
@@ -131,12 +136,12 @@ async function appendFrom(
       await handle.write(value);
       hasher.update(value);
       written += value.length;
+      onBytes(value.length);
     }
   } finally {
     await handle.close();
   }
   if (from + written !== size) throw new Error(`connection closed at byte ${from + written} of ${size}`);
-  return written;
 }
 
 /** Hashers for whichever digests are expected; sha256 wins when both are known. */
