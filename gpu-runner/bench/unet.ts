@@ -75,7 +75,10 @@ report({
   by_kind: summarize(kernelSeconds),
 });
 if (process.env.UNET_BENCH_PROFILE === '1') {
-  const profile = await tf.profile(step);
+  const profile = await tf.profile(() => {
+    step(inputs);
+    return [];
+  });
   const byKernel = new Map<string, number>();
   for (const k of profile.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + Number(k.kernelTimeMs));
   report({

@@ -22,8 +22,9 @@ export function perHeadAttention(
     const [b, nq, inner] = q.shape;
     const nk = k.shape[1];
     const d = inner / heads;
-    const byHead = (t: tf.Tensor3D, n: number, perm: number[], shape: number[]) =>
+    const byHead = (t: tf.Tensor3D, n: number, perm: number[], shape: [number, number, number]) =>
       tf.reshape(tf.transpose(tf.reshape(t, [b, n, heads, d]), perm), shape) as tf.Tensor3D;
+    const headOf = (t: tf.Tensor3D, index: tf.Scalar) => tf.gather(t, index) as tf.Tensor as tf.Tensor2D;
     // The scale goes on q (Nq·d values) rather than on every score (Nq·Nk).
     const qh = byHead(tf.mul(q, scale) as tf.Tensor3D, nq, [0, 2, 1, 3], [b * heads, nq, d]);
     const khT = byHead(k, nk, [0, 2, 3, 1], [b * heads, d, nk]);
@@ -37,10 +38,10 @@ export function perHeadAttention(
         headOutputs.push(
           tf.tidy(() => {
             const index = tf.scalar(bi * heads + hi, 'int32');
-            let scores: tf.Tensor = tf.matMul(tf.gather(qh, index) as tf.Tensor2D, tf.gather(khT, index) as tf.Tensor2D);
+            let scores: tf.Tensor = tf.matMul(headOf(qh, index), headOf(khT, index));
             const m = maskOf(bi, hi);
             if (m) scores = tf.add(scores, m);
-            return tf.matMul(tf.softmax(scores, -1) as tf.Tensor2D, tf.gather(vh, index) as tf.Tensor2D);
+            return tf.matMul(tf.softmax(scores, -1) as tf.Tensor2D, headOf(vh, index));
           }),
         );
       }

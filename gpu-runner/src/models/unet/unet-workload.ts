@@ -53,7 +53,7 @@ export function unetWorkload(
   h: number,
   w: number,
   textTokens: number,
-  attention: AttentionShapes = 'per-head',
+  attentionShapes: AttentionShapes = 'per-head',
 ): Work[] {
   const out: Work[] = [];
   const ctx = NUM_IMAGE_TOKENS + textTokens;
@@ -82,7 +82,7 @@ export function unetWorkload(
   const attention = (where: string, hh: number, ww: number, ch: number, headDim: number) => {
     const tokens = hh * ww;
     const heads = ch / headDim;
-    if (attention === 'per-head') {
+    if (attentionShapes === 'per-head') {
       linear(`${where}.to_qkv`, tokens, ch, headDim, 3 * batch * heads);
       linear(`${where}.add_kv_proj`, ctx, c.cross_attention_dim, headDim, 2 * batch * heads);
     } else {
