@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
-import { fixture } from '../../test/helpers/tensors.js';
+import { FIXTURES, fixture } from '../../test/helpers/tensors.js';
 import type { HostTensor } from '../io/safetensors.js';
 import { clipPreprocess, parseClipImageProcessorConfig } from './clip-image-processor.js';
+import { decodeImage } from './decode-image.js';
 import { clipImagesToTensor, initImagesToTensor, latentKeepMaskTensor } from './image-tensors.js';
 import { prepareInitImage } from './init-image.js';
 import { latentKeepMask, prepareKeepMaskFromArray, prepareKeepMaskFromImage } from './inpaint-mask.js';
@@ -136,5 +139,24 @@ describe('tensor wrappers', () => {
     expect(Array.from(mask.dataSync())).toEqual([1, 1, 1, 1]);
     tf.dispose([init, clip, mask]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe("whole chains from an encoded upload (reference: Pillow 9.4.0 + the pipelines' arithmetic, exact)", () => {
+  let ref: Map<string, HostTensor>;
+  beforeAll(async () => {
+    ref = await fixture('image', 'pil-reference.safetensors');
+  });
+  const upload = (name: string) => new Uint8Array(readFileSync(join(FIXTURES, 'image', 'decode', name)));
+
+  it('JPEG 700x500 -> img2img init image 128x96 (5x5 reduce, then bicubic)', async () => {
+    const ours = prepareInitImage(await decodeImage(upload('chain-700x500.jpg')), 128, 96);
+    expect(maxAbs(ours, Float32Array.from(ref.get('chain_init_image_700x500_jpg_to_128x96')!.data))).toBe(0);
+  });
+
+  it('PNG 300x400 -> CLIP pixel values 64x64', async () => {
+    const cfg = parseClipImageProcessorConfig({ size: { shortest_edge: 64 }, crop_size: { height: 64, width: 64 } });
+    const { pixels } = clipPreprocess(await decodeImage(upload('chain-300x400.png')), cfg);
+    expect(maxAbs(pixels, Float32Array.from(ref.get('chain_clip_300x400_png_to_64')!.data))).toBe(0);
   });
 });
