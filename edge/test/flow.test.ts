@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, inject, it } from 'vitest';
 import { shardForJob } from '../src/jobs/shards';
-import { toBase64 } from '../src/lib/crypto';
+import { sha256Hex, toBase64 } from '../src/lib/crypto';
 import { webhookHeaders } from '../src/webhooks/sign';
 import { completeWithPngs, lease, runOneJob, testStore } from './fake-runner';
 import { call, callJson, createKey, expectError, runnerCall, tinyPng } from './helpers';
@@ -105,6 +105,22 @@ describe('job lifecycle through the HTTP APIs', () => {
     expect(list.data).toHaveLength(1);
     for (const id of [firstJob.id, otherJob.id])
       await shardForJob(env, id).cancel(id, id === firstJob.id ? key.tenant : other.tenant);
+  });
+
+  it('creates exactly one job for concurrent retries with the same Idempotency-Key', async () => {
+    const key = await createKey();
+    const headers = { 'idempotency-key': 'burst-1' };
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () => callJson('/v1/jobs', key.key, textJob('same'), { headers })),
+    );
+    const ids = new Set(await Promise.all(responses.map(async (response) => (await response.json<PublicJob>()).id)));
+    expect(responses.every((response) => response.status === 202)).toBe(true);
+    expect(ids.size).toBe(1);
+    const list = await (await callJson('/v1/jobs', key.key)).json<{ data: PublicJob[] }>();
+    expect(list.data).toHaveLength(1);
+    const keyObject = env.API_KEYS.get(env.API_KEYS.idFromName(await sha256Hex(key.key)));
+    expect(await keyObject.runningJobs()).toBe(1);
+    await callJson(`/v1/jobs/${[...ids][0]}/cancel`, key.key, {});
   });
 
   it('tells a runner to stop when the client cancels, and refuses its stale lease afterwards', async () => {

@@ -37,35 +37,34 @@ export type AuthorizeResult =
   | { kind: 'rate_limited'; rate: RateInfo };
 
 /** Result of {@link ApiKeyObject.admitJob}. */
-export type AdmitResult =
-  | { kind: 'admitted' }
-  | { kind: 'replay'; jobId: string }
-  | { kind: 'idempotency_mismatch'; jobId: string }
-  | { kind: 'at_capacity'; running: number; max: number };
+export type AdmitResult = { kind: 'admitted' } | { kind: 'at_capacity'; running: number; max: number };
 
-const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 /** Longest time a token-bucket change stays unsaved. */
 export const BUCKET_PERSIST_INTERVAL_MS = 1_000;
+/** Longest time a change to the in-flight job set stays unsaved. */
+export const ACTIVE_JOBS_PERSIST_INTERVAL_MS = 200;
 
 /**
- * One object per API key, addressed by `idFromName(sha256(key))`: holds the key record, the key's token bucket,
- * the set of its in-flight jobs (for the running-jobs cap) and its idempotency keys. Serial execution makes the
- * bucket and the cap exact under any concurrency.
+ * One object per API key, addressed by `idFromName(sha256(key))`: holds the key record, the key's token bucket and
+ * the set of its in-flight jobs (for the running-jobs cap). Serial execution makes the bucket and the cap exact under
+ * any concurrency. Both live in memory and are saved in batches off the request path (a storage commit per request
+ * would dominate create latency); after a crash of this object the cap may over-admit by the jobs of the last
+ * {@link ACTIVE_JOBS_PERSIST_INTERVAL_MS}, never lose a job (jobs are stored by their queue shard).
  */
 export class ApiKeyObject extends DurableObject<Env> {
   private bucket: BucketState | undefined;
   private record: KeyRecord | null | undefined;
   private persistTimer: ReturnType<typeof setTimeout> | null = null;
+  private active: Map<string, number> | null = null;
+  /** Unsaved changes to `active`: job id -> created_at (insert) or null (delete). */
+  private readonly activeChanges = new Map<string, number | null>();
+  private activeTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(`
-      CREATE TABLE IF NOT EXISTS active_jobs (job_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS idempotency (
-        idem_key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, job_id TEXT NOT NULL, created_at INTEGER NOT NULL);
-      CREATE INDEX IF NOT EXISTS idempotency_age ON idempotency(created_at);
-      CREATE INDEX IF NOT EXISTS idempotency_job ON idempotency(job_id);
-    `);
+    ctx.storage.sql.exec(
+      'CREATE TABLE IF NOT EXISTS active_jobs (job_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL)',
+    );
   }
 
   private load(): KeyRecord | null {
@@ -131,63 +130,65 @@ export class ApiKeyObject extends DurableObject<Env> {
     }, BUCKET_PERSIST_INTERVAL_MS);
   }
 
-  /**
-   * Admits a new job under the running-jobs cap and records its idempotency key. A repeated key with the same
-   * request returns the original job id; with a different request it is refused.
-   */
-  async admitJob(input: {
-    jobId: string;
-    idempotencyKey: string | null;
-    requestHash: string;
-    now: number;
-  }): Promise<AdmitResult> {
-    const record = this.load();
-    if (!record) throw new Error('admitJob on an unknown key');
-    const sql = this.ctx.storage.sql;
-    if (input.idempotencyKey !== null) {
-      sql.exec('DELETE FROM idempotency WHERE created_at < ?', input.now - IDEMPOTENCY_TTL_MS);
-      const existing = sql
-        .exec<{ request_hash: string; job_id: string }>(
-          'SELECT request_hash, job_id FROM idempotency WHERE idem_key = ?',
-          input.idempotencyKey,
-        )
-        .toArray()[0];
-      if (existing) {
-        return existing.request_hash === input.requestHash
-          ? { kind: 'replay', jobId: existing.job_id }
-          : { kind: 'idempotency_mismatch', jobId: existing.job_id };
+  private activeJobs(): Map<string, number> {
+    if (!this.active) {
+      this.active = new Map();
+      for (const row of this.ctx.storage.sql.exec<{ job_id: string; created_at: number }>(
+        'SELECT * FROM active_jobs',
+      )) {
+        this.active.set(row.job_id, row.created_at);
       }
     }
-    const running = sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM active_jobs').one().n;
+    return this.active;
+  }
+
+  private changeActive(jobId: string, createdAt: number | null): void {
+    const active = this.activeJobs();
+    if (createdAt === null) active.delete(jobId);
+    else active.set(jobId, createdAt);
+    this.activeChanges.set(jobId, createdAt);
+    if (this.activeTimer !== null) return;
+    this.activeTimer = setTimeout(() => {
+      this.activeTimer = null;
+      this.ctx.storage.transactionSync(() => {
+        for (const [id, created] of this.activeChanges) {
+          if (created === null) this.ctx.storage.sql.exec('DELETE FROM active_jobs WHERE job_id = ?', id);
+          else
+            this.ctx.storage.sql.exec(
+              'INSERT OR REPLACE INTO active_jobs (job_id, created_at) VALUES (?, ?)',
+              id,
+              created,
+            );
+        }
+      });
+      this.activeChanges.clear();
+    }, ACTIVE_JOBS_PERSIST_INTERVAL_MS);
+  }
+
+  /** Admits a new job under the running-jobs cap (queued + running jobs of this key). */
+  async admitJob(input: { jobId: string; now: number }): Promise<AdmitResult> {
+    const record = this.load();
+    if (!record) throw new Error('admitJob on an unknown key');
+    const running = this.activeJobs().size;
     if (running >= record.limits.max_running_jobs) {
       return { kind: 'at_capacity', running, max: record.limits.max_running_jobs };
     }
-    sql.exec('INSERT INTO active_jobs (job_id, created_at) VALUES (?, ?)', input.jobId, input.now);
-    if (input.idempotencyKey !== null) {
-      sql.exec(
-        'INSERT INTO idempotency (idem_key, request_hash, job_id, created_at) VALUES (?, ?, ?, ?)',
-        input.idempotencyKey,
-        input.requestHash,
-        input.jobId,
-        input.now,
-      );
-    }
+    this.changeActive(input.jobId, input.now);
     return { kind: 'admitted' };
   }
 
-  /** Undoes {@link admitJob} for a job that could not be enqueued (so a retry with the same key can succeed). */
+  /** Undoes {@link admitJob} for a job that was not enqueued (replay, queue full, storage error). */
   async abortJob(jobId: string): Promise<void> {
-    this.ctx.storage.sql.exec('DELETE FROM active_jobs WHERE job_id = ?', jobId);
-    this.ctx.storage.sql.exec('DELETE FROM idempotency WHERE job_id = ?', jobId);
+    if (this.activeJobs().has(jobId)) this.changeActive(jobId, null);
   }
 
   /** Frees the running-jobs slot of a finished job. Idempotent. */
   async releaseJob(jobId: string): Promise<void> {
-    this.ctx.storage.sql.exec('DELETE FROM active_jobs WHERE job_id = ?', jobId);
+    if (this.activeJobs().has(jobId)) this.changeActive(jobId, null);
   }
 
   /** Number of jobs currently counted against the cap. */
   async runningJobs(): Promise<number> {
-    return this.ctx.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM active_jobs').one().n;
+    return this.activeJobs().size;
   }
 }

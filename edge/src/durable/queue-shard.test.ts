@@ -39,6 +39,8 @@ async function newJob(overrides: Partial<NewJob> = {}): Promise<NewJob> {
     webhook_url: null,
     webhook_secret: null,
     user: null,
+    idempotency_key: null,
+    request_hash: null,
     ...overrides,
   };
 }

@@ -16,6 +16,15 @@ export interface LeaseGrant {
   lease: { id: string; expires_at: number };
 }
 
+/** Outcome of {@link QueueShard.enqueue}. */
+export type EnqueueResult = { kind: 'queued'; job: JobRecord } | IdempotentMatch | { kind: 'full' };
+
+/** An earlier job with the same Idempotency-Key: from the same request (`replay`) or a different one. */
+export type IdempotentMatch = { kind: 'replay' | 'idempotency_mismatch'; job: JobRecord };
+
+/** How long an Idempotency-Key is remembered. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
+
 /** Outcome of a runner call that needs the current lease. */
 export type LeaseCheck<T> = ({ kind: 'ok' } & T) | { kind: 'not_found' } | { kind: 'conflict'; status: string };
 
@@ -45,19 +54,44 @@ export class QueueShard extends DurableObject<Env> {
 
   // ---------------------------------------------------------------- client side
 
-  /** Adds a job unless this shard already holds `capacity` queued jobs. */
-  async enqueue(
-    job: NewJob,
-    capacity: number,
+  /**
+   * The tenant's job created with this Idempotency-Key in the last 24 h, and whether it came from the same request.
+   * Creates with a key always land on the shard chosen from (tenant, key), so this shard is the only place to look.
+   */
+  async findIdempotent(
+    tenant: string,
+    key: string,
+    requestHash: string,
     now = Date.now(),
-  ): Promise<{ kind: 'queued'; job: JobRecord } | { kind: 'full' }> {
+  ): Promise<IdempotentMatch | null> {
+    const row = this.sql
+      .exec<JobRow>(
+        'SELECT * FROM jobs WHERE tenant = ? AND idempotency_key = ? AND created_at >= ? ORDER BY created_at DESC LIMIT 1',
+        tenant,
+        key,
+        now - IDEMPOTENCY_WINDOW_MS,
+      )
+      .toArray()[0];
+    if (!row) return null;
+    return { kind: row.request_hash === requestHash ? 'replay' : 'idempotency_mismatch', job: rowToJob(row) };
+  }
+
+  /**
+   * Adds a job unless this shard already holds `capacity` queued jobs. With an Idempotency-Key, the duplicate check
+   * and the insert happen in one step of this object, so concurrent retries cannot both create a job.
+   */
+  async enqueue(job: NewJob, capacity: number, now = Date.now()): Promise<EnqueueResult> {
+    if (job.idempotency_key !== null) {
+      const existing = await this.findIdempotent(job.tenant, job.idempotency_key, job.request_hash ?? '', now);
+      if (existing) return existing;
+    }
     const queued = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE status = 'queued'").one().n;
     if (queued >= capacity) return { kind: 'full' };
     const row = this.sql
       .exec<JobRow>(
         `INSERT INTO jobs (id, tenant, key_object_id, task, params, output_prefix, status, max_attempts,
-           webhook_url, webhook_secret, user, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?) RETURNING *`,
+           webhook_url, webhook_secret, user, idempotency_key, request_hash, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
         job.id,
         job.tenant,
         job.key_object_id,
@@ -68,6 +102,8 @@ export class QueueShard extends DurableObject<Env> {
         job.webhook_url,
         job.webhook_secret,
         job.user,
+        job.idempotency_key,
+        job.request_hash,
         now,
         now,
       )

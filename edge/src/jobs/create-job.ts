@@ -9,7 +9,7 @@ import type { AuthenticatedKey } from '../types';
 import { checkWebhookTarget } from '../webhooks/target-policy';
 import { type InputImage, resolveInputImage } from './input-images';
 import { makeJobId } from './job-id';
-import { shardForJob, shardStub } from './shards';
+import { shardStub } from './shards';
 import type { FuseInput, JobRecord, RunnerParams } from './types';
 
 /** Options of {@link createJob}. */
@@ -27,9 +27,9 @@ interface PendingUpload {
 }
 
 /**
- * Validates, admits and enqueues a job: size rounding, webhook policy, input image checks, the key's running-jobs cap
- * and idempotency, input upload to the bucket, then a queue shard. Undoes the admission if anything after it fails,
- * so a failed create neither leaks a running slot nor burns the idempotency key.
+ * Validates, admits and enqueues a job: size rounding, webhook policy, input image checks, idempotency (kept with the
+ * job in its shard, so the check and the insert are atomic), the key's running-jobs cap, input upload to the bucket,
+ * then the queue shard. Undoes the admission if anything after it fails, so a failed create leaks no running slot.
  */
 export async function createJob(
   env: Env,
@@ -49,7 +49,7 @@ export async function createJob(
     if (problem) throw new ApiError(400, problem.message, { param: 'webhook_url', code: problem.code });
   }
 
-  const shard = Math.floor(Math.random() * config.queueShards);
+  const shard = await chooseShard(apiKey.tenant, options.idempotencyKey, config.queueShards);
   const jobId = makeJobId(shard);
   const inputPrefix = `inputs/${apiKey.tenant}/${jobId}/`;
   const uploads: PendingUpload[] = [];
@@ -100,26 +100,15 @@ export async function createJob(
     );
   }
 
+  const shardObject = shardStub(env, shard);
+  // A retry with a known Idempotency-Key is answered before any admission or upload work.
+  if (options.idempotencyKey !== null) {
+    const existing = await shardObject.findIdempotent(apiKey.tenant, options.idempotencyKey, options.requestHash);
+    if (existing) return idempotentAnswer(existing);
+  }
+
   const keyObject = env.API_KEYS.get(env.API_KEYS.idFromString(apiKey.objectId));
-  const admission = await keyObject.admitJob({
-    jobId,
-    idempotencyKey: options.idempotencyKey,
-    requestHash: options.requestHash,
-    now: Date.now(),
-  });
-  if (admission.kind === 'replay') {
-    const original = await shardForJob(env, admission.jobId).get(admission.jobId, apiKey.tenant);
-    if (original) return { job: original, replayed: true };
-    throw new ApiError(409, 'The job created with this Idempotency-Key is no longer available.', {
-      code: 'idempotency_key_expired',
-    });
-  }
-  if (admission.kind === 'idempotency_mismatch') {
-    throw new ApiError(409, 'This Idempotency-Key was already used with a different request.', {
-      param: 'Idempotency-Key',
-      code: 'idempotency_key_reused',
-    });
-  }
+  const admission = await keyObject.admitJob({ jobId, now: Date.now() });
   if (admission.kind === 'at_capacity') {
     throw new ApiError(429, `This key already has ${admission.running} of ${admission.max} allowed jobs in flight.`, {
       code: 'too_many_running_jobs',
@@ -134,7 +123,7 @@ export async function createJob(
         uploads.map(({ slot, image }) => store.put(keyFor(slot, image), image.bytes, image.contentType)),
       );
     }
-    const outcome = await shardStub(env, shard).enqueue(
+    const outcome = await shardObject.enqueue(
       {
         id: jobId,
         tenant: apiKey.tenant,
@@ -146,6 +135,8 @@ export async function createJob(
         webhook_url: request.webhook_url ?? null,
         webhook_secret: request.webhook_url ? apiKey.webhookSecret : null,
         user: request.user ?? null,
+        idempotency_key: options.idempotencyKey,
+        request_hash: options.idempotencyKey === null ? null : options.requestHash,
       },
       Math.ceil(config.queueCap / config.queueShards),
     );
@@ -155,9 +146,36 @@ export async function createJob(
         headers: { 'retry-after': '10' },
       });
     }
+    if (outcome.kind !== 'queued') {
+      // A concurrent request with the same key won the race; this one did not create a job.
+      await keyObject.abortJob(jobId);
+      return idempotentAnswer(outcome);
+    }
     return { job: outcome.job, replayed: false };
   } catch (err) {
     await keyObject.abortJob(jobId);
     throw err;
   }
+}
+
+/** Shard for a create: chosen from (tenant, Idempotency-Key) when there is one, so retries meet their original. */
+async function chooseShard(tenant: string, idempotencyKey: string | null, shards: number): Promise<number> {
+  if (idempotencyKey === null) return Math.floor(Math.random() * shards);
+  const digest = new Uint8Array(
+    await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${tenant}\n${idempotencyKey}`)),
+  );
+  return new DataView(digest.buffer).getUint32(0) % shards;
+}
+
+function idempotentAnswer(found: { kind: 'replay' | 'idempotency_mismatch'; job: JobRecord }): {
+  job: JobRecord;
+  replayed: true;
+} {
+  if (found.kind === 'idempotency_mismatch') {
+    throw new ApiError(409, 'This Idempotency-Key was already used with a different request.', {
+      param: 'Idempotency-Key',
+      code: 'idempotency_key_reused',
+    });
+  }
+  return { job: found.job, replayed: true };
 }

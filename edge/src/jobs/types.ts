@@ -78,7 +78,12 @@ export interface JobRecord {
 export type NewJob = Pick<
   JobRecord,
   'id' | 'tenant' | 'key_object_id' | 'task' | 'params' | 'output_prefix' | 'max_attempts' | 'webhook_url' | 'user'
-> & { webhook_secret: string | null };
+> & {
+  webhook_secret: string | null;
+  /** Client Idempotency-Key (scoped to the tenant) and a hash of the request it came with. */
+  idempotency_key: string | null;
+  request_hash: string | null;
+};
 
 /** True for states a job never leaves. */
 export function isTerminal(status: JobStatus): boolean {

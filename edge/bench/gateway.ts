@@ -1,0 +1,150 @@
+/**
+ * Gateway benchmark: starts `wrangler dev` on 127.0.0.1 (local workerd, real Durable Objects with SQLite storage),
+ * creates an API key, then measures create, status and create+status with the rate limiter and queue in the path.
+ * Prints one JSON line per scenario. Traffic is bounded in count and only goes to 127.0.0.1.
+ *
+ * Usage: npm run bench -w edge [-- --requests 2000 --concurrency 16 --runtime miniflare|wrangler --persist disk|memory]
+ *   miniflare (default): the deploy bundle served by Miniflare/workerd directly;
+ *   wrangler: `wrangler dev`, which adds its own local proxy hop in front of the Worker.
+ */
+import { startMiniflareGateway, startWranglerDev } from './local-gateway';
+
+const argValue = (name: string, fallback: number) => {
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 ? Number(process.argv[index + 1]) : fallback;
+};
+const REQUESTS = argValue('requests', 2000);
+const CONCURRENCY = argValue('concurrency', 16);
+const argText = (name: string, fallback: string) => {
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 ? process.argv[index + 1] : fallback;
+};
+const RUNTIME = argText('runtime', 'miniflare');
+const PERSIST = argText('persist', 'disk') === 'memory' ? 'memory' : 'disk';
+const ADMIN_TOKEN = 'bench-admin-token';
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Runs `count` operations with at most `concurrency` in flight; returns per-operation latencies (ms). */
+async function drive(count: number, concurrency: number, operation: (i: number) => Promise<void>) {
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const i = next++;
+        const t0 = performance.now();
+        try {
+          await operation(i);
+        } catch (err) {
+          errors++;
+          if (errors <= 3) console.error(String(err));
+        }
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { latencies, seconds, errors };
+}
+
+function report(
+  name: string,
+  run: Awaited<ReturnType<typeof drive>>,
+  requestsPerOp: number,
+  extra: Record<string, unknown> = {},
+) {
+  const { latencies, seconds, errors } = run;
+  const round = (value: number) => Math.round(value * 100) / 100;
+  console.log(
+    JSON.stringify({
+      name,
+      operations: latencies.length,
+      requests_per_operation: requestsPerOp,
+      concurrency: CONCURRENCY,
+      runtime: RUNTIME,
+      persist: RUNTIME === 'wrangler' ? 'disk' : PERSIST,
+      requests_per_s: round((latencies.length * requestsPerOp) / seconds),
+      p50_ms: round(percentile(latencies, 50)),
+      p90_ms: round(percentile(latencies, 90)),
+      p99_ms: round(percentile(latencies, 99)),
+      max_ms: round(latencies[latencies.length - 1]),
+      errors,
+      ...extra,
+    }),
+  );
+}
+
+async function main() {
+  const vars = { ADMIN_TOKEN, QUEUE_CAP: '1000000' };
+  const gateway = RUNTIME === 'wrangler' ? await startWranglerDev(vars) : await startMiniflareGateway(vars, PERSIST);
+  try {
+    const keyResponse = await fetch(`${gateway.baseUrl}/v1/admin/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bench', limits: { requests_per_minute: 1_000_000, max_running_jobs: 10_000 } }),
+    });
+    if (keyResponse.status !== 201) throw new Error(`key creation failed: ${keyResponse.status}`);
+    const { key } = (await keyResponse.json()) as { key: string };
+    const auth = { authorization: `Bearer ${key}` };
+    const body = JSON.stringify({ task: 'text2image', input: { prompt: 'a lighthouse at dusk', steps: 30 } });
+    const expect = async (response: Response, status: number) => {
+      const text = await response.text();
+      if (response.status !== status)
+        throw new Error(`expected ${status}, got ${response.status}: ${text.slice(0, 200)}`);
+      return text;
+    };
+    const create = async () =>
+      JSON.parse(
+        await expect(
+          await fetch(`${gateway.baseUrl}/v1/jobs`, {
+            method: 'POST',
+            headers: { ...auth, 'content-type': 'application/json' },
+            body,
+          }),
+          202,
+        ),
+      ).id as string;
+    const status = async (id: string) => {
+      await expect(await fetch(`${gateway.baseUrl}/v1/jobs/${id}`, { headers: auth }), 200);
+    };
+
+    // Warm-up: JIT, Durable Object instantiation on every shard, connection pool.
+    await drive(300, CONCURRENCY, async () => status(await create()));
+
+    const baseline = await drive(REQUESTS, CONCURRENCY, async () => {
+      await expect(await fetch(`${gateway.baseUrl}/healthz`), 200);
+    });
+    report('baseline_healthz', baseline, 1, { note: 'no auth, no Durable Objects: the local HTTP + workerd floor' });
+
+    const ids: string[] = [];
+    const creates = await drive(REQUESTS, CONCURRENCY, async () => {
+      ids.push(await create());
+    });
+    report('create', creates, 1);
+    const statuses = await drive(REQUESTS, CONCURRENCY, async (i) => status(ids[i % ids.length]));
+    report('status', statuses, 1);
+    const pairs = await drive(REQUESTS / 2, CONCURRENCY, async () => status(await create()));
+    const p50Floor = percentile(baseline.latencies, 50);
+    const p99Floor = percentile(baseline.latencies, 99);
+    report('create_plus_status', pairs, 2, {
+      added_p50_ms_over_floor: Math.round((percentile(pairs.latencies, 50) - 2 * p50Floor) * 100) / 100,
+      added_p99_ms_over_floor: Math.round((percentile(pairs.latencies, 99) - 2 * p99Floor) * 100) / 100,
+    });
+  } finally {
+    await gateway.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
