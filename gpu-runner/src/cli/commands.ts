@@ -9,3 +9,9 @@ registerCommand(
   'pull (download, verify, convert) the hub weights, or upload a converted model to S3',
   async () => (await import('../weights/pull-command.js')).weightsCommand,
 );
+
+registerCommand(
+  'generate',
+  'make images: text2image, variation, fuse, img2img or inpaint, on converted weights',
+  async () => (await import('./generate-command.js')).generateCommand,
+);
