@@ -39,8 +39,9 @@ function isLfs(path: string, size: number): boolean {
 
 /**
  * A read-only HTTP server that serves folders in the Hugging Face Hub's layout: `<root>/<owner>/<name>/...` appears as
- * model repo `owner/name` at every revision, with the tree API (`/api/models/<repo>/tree/<rev>[/<path>]`, sizes, git
- * and LFS SHA-256 oids) and file downloads (`/<repo>/resolve/<rev>/<path>`, with HTTP Range). It is what the pull
+ * model repo `owner/name` at every revision, with the model info API (`/api/models/<repo>/revision/<rev>`: the commit
+ * `sha`, a hash of the listing), the tree API (`/api/models/<repo>/tree/<rev>[/<path>]`, sizes, git and LFS SHA-256
+ * oids) and file downloads (`/<repo>/resolve/<rev>/<path>`, with HTTP Range). It is what the pull
  * tests run against (no network), and can serve a mirrored repo to machines without hub access. Binds 127.0.0.1.
  */
 export class LocalHubServer {
@@ -93,6 +94,24 @@ export class LocalHubServer {
       authorization: req.headers.authorization,
     });
     if (path.split('/').includes('..')) return notFound(res, 'RepoNotFound');
+
+    const infoMatch = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(path);
+    if (infoMatch) {
+      const [, repo] = infoMatch;
+      const tree = await this.tree(repo).catch(() => undefined);
+      if (!tree) return notFound(res, 'RepoNotFound');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          _id: repo,
+          id: repo,
+          sha: commitOf(tree),
+          private: false,
+          lastModified: new Date(0).toISOString(),
+        }),
+      );
+      return;
+    }
 
     const treeMatch = /^\/api\/models\/([^/]+\/[^/]+)\/tree\/([^/]+)(?:\/(.*))?$/.exec(path);
     if (treeMatch) {
@@ -237,6 +256,11 @@ async function listTree(repoDir: string): Promise<HubTreeEntry[]> {
   };
   await walk(repoDir);
   return out;
+}
+
+/** A stand-in commit id: every revision of a served folder is its current content. */
+function commitOf(tree: HubTreeEntry[]): string {
+  return createHash('sha1').update(JSON.stringify(tree)).digest('hex');
 }
 
 /** Git's blob id: SHA-1 over `blob <size>\0` followed by the content. */

@@ -44,9 +44,11 @@ describe('kandinsky weights pull (CLI)', () => {
       const manifest = JSON.parse(await readFile(join(out, 'movq', 'component.json'), 'utf8'));
       expect(manifest.dtype).toBe('float16');
       expect(existsSync(join(out, 'scheduler', 'scheduler_config.json'))).toBe(true);
-      expect(log.mock.calls.map((c) => String(c[0])).some((l) => /kandinsky-2-1@main: 4 files, .*; movq/.test(l))).toBe(
-        true,
-      );
+      expect(
+        log.mock.calls
+          .map((c) => String(c[0]))
+          .some((l) => /kandinsky-2-1@main \(commit [0-9a-f]{40}\): 4 files, .*; movq/.test(l)),
+      ).toBe(true);
     } finally {
       log.mockRestore();
     }

@@ -79,7 +79,7 @@ export async function weightsPullCommand(argv: string[], env: NodeJS.ProcessEnv 
     const total = r.files.reduce((a, f) => a + f.bytes, 0);
     const converted = r.conversion ? Object.keys(r.conversion.components).join(', ') : 'not converted';
     console.log(
-      `${r.repo}@${r.revision}: ${r.files.length} files, ${(total / 1e9).toFixed(2)} GB (${(fetched / 1e9).toFixed(2)} GB fetched now); ${converted}`,
+      `${r.repo}@${r.revision} (commit ${r.commit}): ${r.files.length} files, ${(total / 1e9).toFixed(2)} GB (${(fetched / 1e9).toFixed(2)} GB fetched now); ${converted}`,
     );
   }
   console.log(

@@ -56,14 +56,23 @@ function pull(extra: Partial<Parameters<typeof pullWeights>[0]> = {}) {
 }
 
 /** Body bytes the server sent for a file = what the client asked for, from the Range headers it sent. */
-function downloadRequests(path: string) {
-  return hub.requests.filter((r) => r.path === `/${REPO}/resolve/main/${path}` && r.range !== 'bytes=0-0');
+function downloadRequests(path: string, repo = REPO) {
+  return hub.requests.filter(
+    (r) => new RegExp(`^/${repo}/resolve/[0-9a-f]{40}/${path}$`).test(r.path) && r.range !== 'bytes=0-0',
+  );
 }
 
 describe('kandinsky weights pull (against a local hub server)', () => {
   it('downloads only what the pipeline needs, resumes an interrupted download, and converts the .bin like the reference safetensors', async () => {
     hub.faults.cutAfter.set(BIN_KEY, { bytes: 1_500_000, times: 1 });
     const [result] = await pull();
+
+    // Everything was listed and fetched at the commit `main` resolved to, never at the moving branch name.
+    expect(result.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(hub.requests.filter((r) => r.path.includes('/main')).map((r) => r.path)).toEqual([
+      `/api/models/${REPO}/revision/main`,
+    ]);
+    expect(hub.requests.filter((r) => r.path.includes(result.commit)).length).toBeGreaterThan(4);
 
     const downloaded = result.files.map((f) => f.path).sort();
     expect(downloaded).toEqual(['model_index.json', 'movq/config.json', BIN, 'scheduler/scheduler_config.json']);
@@ -97,6 +106,9 @@ describe('kandinsky weights pull (against a local hub server)', () => {
     expect(movq?.parameterCount).toBe(reference.parameterCount);
     expect(movq?.files).toEqual(reference.files);
     expect(result.conversion?.copied).toEqual(['scheduler']);
+    const source = JSON.parse(await readFile(join(outDir, 'weights-source.json'), 'utf8'));
+    expect(source.repos[0]).toMatchObject({ repo: REPO, revision: 'main', commit: result.commit });
+    expect(source.repos[0].files).toContainEqual({ path: BIN, bytes: bytes.length, sha256 });
     expect(JSON.parse(await readFile(join(outDir, 'scheduler', 'scheduler_config.json'), 'utf8')).beta_end).toBe(0.012);
   });
 
@@ -188,7 +200,7 @@ describe('kandinsky weights pull (against a local hub server)', () => {
     const twin = 'kandinsky-community/kandinsky-2-1-inpaint';
     const results = await pull({ repos: [REPO, twin], outDir: undefined });
     expect(results[1].files.find((f) => f.path === BIN)?.fetched).toBe(0);
-    expect(hub.requests.some((r) => r.path === `/${twin}/resolve/main/${BIN}` && r.range !== 'bytes=0-0')).toBe(false);
+    expect(downloadRequests(BIN, twin)).toEqual([]);
     expect(lines.some((l) => l.startsWith(`${twin}: ${BIN}: same content as`))).toBe(true);
     expect((await readFile(join(cacheDir, 'hub', twin, BIN))).equals(await readFile(join(REPO_DIR, BIN)))).toBe(true);
   });
@@ -204,7 +216,7 @@ describe('kandinsky weights pull (against a local hub server)', () => {
     // A hostile mirror: the tree API answer gains an entry pointing outside the repository.
     const hostile: typeof fetch = async (input, init) => {
       const res = await fetch(input, init);
-      if (!String(input).includes('/api/models/')) return res;
+      if (!String(input).includes('/tree/')) return res;
       const tree = await res.json();
       tree.push({ type: 'file', path: '../../outside.json', size: 2, oid: 'x' });
       return new Response(JSON.stringify(tree), { status: 200, headers: { 'content-type': 'application/json' } });
@@ -218,7 +230,7 @@ describe('kandinsky weights pull (against a local hub server)', () => {
 
   it('names the repository when it does not exist', async () => {
     await expect(pull({ repos: ['kandinsky-community/no-such-repo'] })).rejects.toThrow(
-      /kandinsky-community\/no-such-repo@main: cannot list files/,
+      /kandinsky-community\/no-such-repo@main: cannot resolve the revision/,
     );
   });
 });

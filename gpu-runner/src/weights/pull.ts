@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ReadableStream } from 'node:stream/web';
-import { downloadFile, listFiles } from '@huggingface/hub';
+import { downloadFile, listFiles, modelInfo } from '@huggingface/hub';
 import type { WeightDtype } from '../convert/convert-component.js';
 import { convertModelFolder, type FolderConversion } from '../convert/convert-model-folder.js';
 import { linkOrCopy, prepareConverterFolder } from './prepare-folder.js';
@@ -51,6 +52,8 @@ export interface PullOptions {
 export interface RepoPull {
   repo: string;
   revision: string;
+  /** The commit the revision resolved to; every file was listed and downloaded at this commit. */
+  commit: string;
   plan: FolderPlan[];
   /** Every file downloaded or found verified, with the bytes fetched this run. */
   files: { path: string; bytes: number; sha256?: string; fetched: number }[];
@@ -74,17 +77,29 @@ export async function pullWeights(opts: PullOptions): Promise<RepoPull[]> {
   // in this pull, by SHA-256, is linked instead of downloaded again (and still verified).
   const verifiedBySha256 = new Map<string, string>();
   for (const repo of opts.repos ?? DEFAULT_REPOS) {
-    if (!/^[\w.-]+\/[\w.-]+$/.test(repo)) throw new Error(`"${repo}" is not a repository id (owner/name)`);
+    if (!/^[\w.-]+\/[\w.-]+$/.test(repo) || !isSafeRepoPath(repo)) {
+      throw new Error(`"${repo}" is not a repository id (owner/name)`);
+    }
+    // Pin the branch or tag to a commit first, so a push during the pull cannot mix files of two revisions.
+    let commit: string;
+    try {
+      const info = await modelInfo({ name: repo, revision, additionalFields: ['sha'], ...hub });
+      commit = String((info as { sha?: unknown }).sha ?? '');
+    } catch (err) {
+      throw new Error(`${repo}@${revision}: cannot resolve the revision (${(err as Error).message})`, { cause: err });
+    }
+    if (!/^[0-9a-f]{40}$/.test(commit)) throw new Error(`${repo}@${revision}: the hub returned no commit id`);
+    log(`${repo}@${revision}: commit ${commit}`);
     const files: RepoFile[] = [];
     try {
-      for await (const entry of listFiles({ repo, revision, recursive: true, ...hub })) {
+      for await (const entry of listFiles({ repo, revision: commit, recursive: true, ...hub })) {
         if (entry.type !== 'file') continue;
         if (!isSafeRepoPath(entry.path))
           throw new Error(`refusing the file path ${JSON.stringify(entry.path)} in the listing`);
         files.push(entry);
       }
     } catch (err) {
-      throw new Error(`${repo}@${revision}: cannot list files (${(err as Error).message})`, { cause: err });
+      throw new Error(`${repo}@${commit}: cannot list files (${(err as Error).message})`, { cause: err });
     }
     const plan = planRepoDownload(files, { variant: opts.variant });
     if (!plan.some((p) => p.weights)) throw new Error(`${repo}@${revision}: no weights found in the repository`);
@@ -103,7 +118,7 @@ export async function pullWeights(opts: PullOptions): Promise<RepoPull[]> {
       }
       const fetched = await downloadVerified(
         async (from) => {
-          const blob = await downloadFile({ repo, path: file.path, revision, ...hub });
+          const blob = await downloadFile({ repo, path: file.path, revision: commit, ...hub });
           if (!blob) throw new Error(`${repo}: ${file.path} is listed but cannot be downloaded`);
           if (blob.size !== file.size)
             throw new Error(`${repo}: ${file.path} is ${blob.size} bytes, the listing says ${file.size}`);
@@ -123,7 +138,7 @@ export async function pullWeights(opts: PullOptions): Promise<RepoPull[]> {
     const prepared = join(opts.cacheDir, 'prepared', ...repo.split('/'));
     log(`${repo}: preparing converter input in ${prepared}`);
     await prepareConverterFolder(downloadDir, prepared, plan);
-    const result: RepoPull = { repo, revision, plan, files: pulled, prepared };
+    const result: RepoPull = { repo, revision, commit, plan, files: pulled, prepared };
     if (opts.outDir) {
       log(`${repo}: converting into ${opts.outDir}`);
       result.conversion = await convertModelFolder(prepared, opts.outDir, {
@@ -133,7 +148,26 @@ export async function pullWeights(opts: PullOptions): Promise<RepoPull[]> {
     }
     results.push(result);
   }
+  if (opts.outDir) await writeSourceRecord(opts, results);
   return results;
+}
+
+/** Written next to the converted model: which hub commits and files it was built from. */
+export const WEIGHTS_SOURCE_FILE = 'weights-source.json';
+
+async function writeSourceRecord(opts: PullOptions, results: RepoPull[]): Promise<void> {
+  const record = {
+    hubUrl: opts.hubUrl ?? DEFAULT_HUB_URL,
+    variant: opts.variant ?? null,
+    dtype: opts.dtype ?? 'float32',
+    repos: results.map((r) => ({
+      repo: r.repo,
+      revision: r.revision,
+      commit: r.commit,
+      files: r.files.map(({ path, bytes, sha256 }) => ({ path, bytes, ...(sha256 ? { sha256 } : {}) })),
+    })),
+  };
+  await writeFile(join(opts.outDir!, WEIGHTS_SOURCE_FILE), `${JSON.stringify(record, null, 1)}\n`);
 }
 
 function describeEvent(repo: string, path: string, e: DownloadEvent): string {
