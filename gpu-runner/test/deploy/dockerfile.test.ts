@@ -70,10 +70,29 @@ describe('runner container image (static checks; no Docker engine here)', () => 
     expect(env.KANDINSKY_BACKEND).toBe('node-gpu');
   });
 
-  it('keeps model files and local state out of the build context', () => {
-    const ignore = readFileSync(join(REPO_ROOT, `${DOCKERFILE}.dockerignore`), 'utf8');
+  it('keeps model files and local state out of the build context, but nothing a COPY needs', () => {
+    const patterns = readFileSync(join(REPO_ROOT, `${DOCKERFILE}.dockerignore`), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     for (const pattern of ['**/node_modules', '**/*.safetensors', '**/*.bin', '.git'])
-      expect(ignore.split('\n')).toContain(pattern);
+      expect(patterns).toContain(pattern);
+    expect(
+      patterns.some((p) => p.startsWith('!')),
+      'exceptions are not modelled by this check',
+    ).toBe(false);
+    for (const copy of instructions.filter((i) => i.keyword === 'COPY' && !i.args.includes('--from'))) {
+      const sources = copy.args
+        .split(/\s+/)
+        .filter((p) => !p.startsWith('--'))
+        .slice(0, -1);
+      for (const src of sources) {
+        expect(
+          patterns.filter((p) => ignores(p, src)),
+          `${DOCKERFILE}:${copy.line} ${src}`,
+        ).toEqual([]);
+      }
+    }
   });
 });
 
@@ -88,5 +107,28 @@ describe('parseDockerfile', () => {
     expect(envPairs(parsed)).toEqual({ A: '1', B: 'two words' });
     expect(() => parseDockerfile('FROM a\nRUNN x\n')).toThrow(/line 2: unknown instruction RUNN/);
     expect(() => parseDockerfile('FROM a\nCMD ["a", \n')).toThrow(/line 2: CMD looks like JSON but does not parse/);
+  });
+});
+
+/** Whether a .dockerignore pattern (`*`, `**`, no exceptions) excludes `path` or one of its parent folders. */
+function ignores(pattern: string, path: string): boolean {
+  const regex = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .split('**/')
+      .map((part) => part.replace(/\*/g, '[^/]*'))
+      .join('(?:.*/)?')}$`,
+  );
+  const parts = path.replace(/\/$/, '').split('/');
+  return parts.some((_, i) => regex.test(parts.slice(0, i + 1).join('/')));
+}
+
+describe('ignores (the .dockerignore check above)', () => {
+  it('matches like the builder for the patterns used', () => {
+    expect(ignores('**/*.bin', 'gpu-runner/bin')).toBe(false);
+    expect(ignores('**/*.bin', 'a/b/model.bin')).toBe(true);
+    expect(ignores('docs', 'docs/deploy.md')).toBe(true);
+    expect(ignores('edge/src', 'edge/package.json')).toBe(false);
+    expect(ignores('**/node_modules', 'gpu-runner/node_modules/x')).toBe(true);
   });
 });
