@@ -113,3 +113,22 @@ describe('cross-cutting', () => {
     expect(withOrigin.headers.get('access-control-expose-headers')).toContain('x-request-id');
   });
 });
+
+describe('GET /v1/admin/queue', () => {
+  it('reports queue depth over all shards, for the admin only', async () => {
+    const key = await createKey();
+    const before = await (await call('/v1/admin/queue', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json<{
+      queued: number;
+      shards: unknown[];
+    }>();
+    const created = await (await callJson('/v1/jobs', key.key, job)).json<{ id: string }>();
+    const after = await (await call('/v1/admin/queue', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json<{
+      queued: number;
+      shards: unknown[];
+    }>();
+    expect(after.queued).toBe(before.queued + 1);
+    expect(after.shards).toHaveLength(4);
+    await expectError(await callJson('/v1/admin/queue', key.key), 401);
+    await callJson(`/v1/jobs/${created.id}/cancel`, key.key, {});
+  });
+});

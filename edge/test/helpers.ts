@@ -51,9 +51,9 @@ export function callJson(path: string, key: string, body?: unknown, init: Reques
 export async function runnerCall(
   path: string,
   body: unknown,
-  options: { runnerId?: string; secret?: string; timestamp?: number } = {},
+  options: { runnerId?: string; secret?: string; timestamp?: number; raw?: string } = {},
 ): Promise<Response> {
-  const raw = body === undefined ? '' : JSON.stringify(body);
+  const raw = options.raw ?? (body === undefined ? '' : JSON.stringify(body));
   const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
   const signature = await runnerSignature(
     options.secret ?? RUNNER_SECRET,

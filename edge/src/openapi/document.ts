@@ -346,6 +346,28 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/v1/admin/queue': {
+        get: {
+          tags: ['admin'],
+          summary: 'Queue depth over all shards (autoscalers read `queued`)',
+          security: [{ adminToken: [] }],
+          responses: {
+            '200': {
+              description: 'Queue depth',
+              content: json({
+                type: 'object',
+                properties: {
+                  queued: { type: 'integer' },
+                  running: { type: 'integer' },
+                  pending_webhooks: { type: 'integer' },
+                  shards: { type: 'array', items: { type: 'object' } },
+                },
+              }),
+            },
+            ...errorResponses(401),
+          },
+        },
+      },
       '/v1/admin/keys/{id}/revoke': {
         post: {
           tags: ['admin'],

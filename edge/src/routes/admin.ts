@@ -1,6 +1,8 @@
 import { type Context, Hono } from 'hono';
+import { readConfig } from '../config';
 import type { KeyRecord } from '../durable/api-key-object';
 import { ApiError } from '../errors/api-error';
+import { shardStub } from '../jobs/shards';
 import { sha256Hex } from '../lib/crypto';
 import { randomToken } from '../lib/random';
 import { parseJson } from '../lib/validate';
@@ -70,3 +72,20 @@ const revoke = async (c: Context<AppEnv>) => {
 };
 adminRoutes.post('/keys/:id/revoke', revoke);
 adminRoutes.delete('/keys/:id', revoke);
+
+/**
+ * Queue depth over all shards, for autoscalers (KEDA metrics-api reads `queued`) and operators.
+ * `queued` counts jobs waiting for a runner; `running` jobs hold a lease.
+ */
+adminRoutes.get('/queue', async (c) => {
+  const shards = readConfig(c.env).queueShards;
+  const stats = await Promise.all(Array.from({ length: shards }, (_, shard) => shardStub(c.env, shard).stats()));
+  const total = (field: string) => stats.reduce((sum, shard) => sum + (shard[field] ?? 0), 0);
+  return c.json({
+    object: 'queue',
+    queued: total('queued'),
+    running: total('running'),
+    pending_webhooks: total('pending_webhooks'),
+    shards: stats.map((shard, index) => ({ index, queued: shard.queued ?? 0, running: shard.running ?? 0 })),
+  });
+});
