@@ -4,6 +4,7 @@ import { readConfig } from './config';
 import { ApiError } from './errors/api-error';
 import { errorResponse } from './errors/error-response';
 import { requestId } from './middleware/request-id';
+import { playgroundRoutes } from './playground';
 import { adminRoutes } from './routes/admin';
 import { docsRoutes } from './routes/docs';
 import { imageRoutes } from './routes/images';
@@ -57,5 +58,6 @@ export function createApp(): Hono<AppEnv> {
   app.route('/v1/jobs', jobRoutes);
   app.route('/v1/runner', runnerRoutes);
   app.route('/v1/admin', adminRoutes);
+  app.route('/', playgroundRoutes);
   return app;
 }
