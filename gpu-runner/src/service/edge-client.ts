@@ -52,6 +52,8 @@ export interface EdgeClientOptions {
   /** Per-request timeout on top of the long-poll time. */
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** Told about every retried call (logs). */
+  onRetry?: (path: string, err: unknown, attempt: number) => void;
 }
 
 /**
@@ -74,7 +76,8 @@ export class EdgeClient implements EdgeApi {
 
   async heartbeat(jobId: string, leaseId: string, progress?: Progress): Promise<HeartbeatAnswer> {
     const body = progress ? { lease_id: leaseId, progress } : { lease_id: leaseId };
-    const res = await this.retrying(() => this.post(`/v1/runner/jobs/${encodeURIComponent(jobId)}/heartbeat`, body));
+    const path = `/v1/runner/jobs/${encodeURIComponent(jobId)}/heartbeat`;
+    const res = await this.retrying(() => this.post(path, body), path);
     const answer = (await res.json()) as { cancel?: unknown };
     return { cancel: answer.cancel === true };
   }
@@ -98,8 +101,9 @@ export class EdgeClient implements EdgeApi {
     await this.retrying(() => this.post(`/v1/runner/jobs/${encodeURIComponent(jobId)}/release`, { lease_id: leaseId }));
   }
 
-  private retrying(call: () => Promise<Response>): Promise<Response> {
+  private retrying(call: () => Promise<Response>, path = ''): Promise<Response> {
     return retryWithBackoff(call, {
+      onRetry: (err, attempt) => this.opts.onRetry?.(path, err, attempt),
       attempts: this.opts.attempts ?? 5,
       baseMs: this.opts.retryBaseMs ?? 200,
       // A lost lease or a rejected request will not get better by asking again.

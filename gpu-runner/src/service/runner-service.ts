@@ -98,7 +98,13 @@ export async function startRunnerService(opts: StartOptions = {}): Promise<Runne
         log.warn('storage call failed; retrying', { op, key, attempt, error: String((err as Error)?.message ?? err) });
       },
     });
-    const edge = new EdgeClient({ baseUrl: config.EDGE_URL, runnerId: config.RUNNER_ID, secret: config.RUNNER_SECRET });
+    const edge = new EdgeClient({
+      baseUrl: config.EDGE_URL,
+      runnerId: config.RUNNER_ID,
+      secret: config.RUNNER_SECRET,
+      onRetry: (path, err, attempt) =>
+        log.warn('edge call failed; retrying', { path, attempt, error: String((err as Error)?.message ?? err) }),
+    });
     worker = new RunnerWorker(edge, store, loaded, metrics, log, {
       runnerId: config.RUNNER_ID,
       tasks: config.RUNNER_TASKS,

@@ -286,7 +286,14 @@ export class RunnerWorker {
     if (a.beating) return a.beating;
     a.beating = (async () => {
       try {
+        const sent = Date.now();
         const answer = await this.edge.heartbeat(a.job.id, a.lease.id, a.progress);
+        this.log.debug('heartbeat', {
+          job: a.job.id,
+          ms: Date.now() - sent,
+          step: a.progress?.step,
+          cancel: answer.cancel,
+        });
         if (answer.cancel && a.state === 'running') {
           a.state = 'cancelled';
           this.log.info('job cancelled by the client', { job: a.job.id });
