@@ -115,7 +115,7 @@ describe('KandinskyPipelines (tiny converted models)', () => {
     expect(tf.memory().numTensors).toBe(baseline);
   });
 
-  it('runs variation, fuse, img2img and inpaint', async () => {
+  it('runs variation (with and without a negative prompt), fuse, img2img and inpaint, concurrently', async () => {
     const other = await encodeImage(
       rgb(40, 32, (x, y, c) => (x * 7 + y * 3 + c * 40) % 256),
       'png',
@@ -134,6 +134,7 @@ describe('KandinskyPipelines (tiny converted models)', () => {
       ),
       pipelines.generate(quick({ task: 'img2img', image: image64, steps: 4, strength: 0.5, output_format: 'jpeg' })),
       pipelines.generate(quick({ task: 'inpaint', image: image64, mask: image64, scheduler: 'ddpm' })),
+      pipelines.generate(quick({ task: 'variation', prompt: undefined, image: other, negative_prompt: 'blurry' })),
     ]);
     for (const r of results) expect([r.images[0].width, r.images[0].height]).toEqual([64, 64]);
     expect(results[2].images[0].contentType).toBe('image/jpeg');

@@ -236,19 +236,30 @@ export class KandinskyPipelines {
       scheduler: this.priorScheduler(),
     };
     let result: PriorResult;
-    if (plan.task === 'variation') {
+    // A negative prompt reaches the prior as in the reference's combined pipelines: it is each prior run's
+    // unconditional text, and the negative image embedding is the prior's sample for it (interpolate's
+    // `negative_prompt` / `negative_prior_prompt`). Without one, the negative is the zero-image embedding.
+    const negative = plan.negativePrompt
+      ? { negativePrompt: plan.negativePrompt, negativePriorPrompt: plan.negativePrompt }
+      : {};
+    if (plan.task === 'variation' && !plan.negativePrompt) {
       const pixels = clipImagesToTensor([inputs.image as Raster], this.clipConfig);
       owned.push(pixels);
       result = variationEmbeds(this.prior, pixels, plan.n);
       control.onProgress?.({ stage: 'encode', step: 1, totalSteps: 1 });
-    } else if (plan.task === 'fuse') {
-      const items: FuseItem[] = plan.inputs.map((item, i) => {
+    } else if (plan.task === 'variation' || plan.task === 'fuse') {
+      const sources =
+        plan.task === 'variation'
+          ? [{ type: 'image' as const, image: plan.image as Uint8Array, weight: 1 }]
+          : plan.inputs;
+      const rasters = plan.task === 'variation' ? [inputs.image] : inputs.fuse;
+      const items: FuseItem[] = sources.map((item, i) => {
         if (item.type === 'text') return item;
-        const pixels = clipImagesToTensor([inputs.fuse[i] as Raster], this.clipConfig);
+        const pixels = clipImagesToTensor([rasters[i] as Raster], this.clipConfig);
         owned.push(pixels);
         return { type: 'image', pixels, weight: item.weight };
       });
-      result = await runFusePrior(this.prior, { ...prior, items, negativePriorPrompt: plan.negativePrompt }, control);
+      result = await runFusePrior(this.prior, { ...prior, items, ...negative }, control);
     } else {
       result = await runPrior(
         this.prior,
