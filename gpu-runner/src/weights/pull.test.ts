@@ -217,7 +217,7 @@ describe('kandinsky weights pull (against a local hub server)', () => {
     const hostile: typeof fetch = async (input, init) => {
       const res = await fetch(input, init);
       if (!String(input).includes('/tree/')) return res;
-      const tree = await res.json();
+      const tree = (await res.json()) as unknown[];
       tree.push({ type: 'file', path: '../../outside.json', size: 2, oid: 'x' });
       return new Response(JSON.stringify(tree), { status: 200, headers: { 'content-type': 'application/json' } });
     };
