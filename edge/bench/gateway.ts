@@ -7,6 +7,7 @@
  *   miniflare (default): the deploy bundle served by Miniflare/workerd directly;
  *   wrangler: `wrangler dev`, which adds its own local proxy hop in front of the Worker.
  */
+import { cpus, loadavg } from 'node:os';
 import { startMiniflareGateway, startWranglerDev } from './local-gateway';
 
 const argValue = (name: string, fallback: number) => {
@@ -75,6 +76,9 @@ function report(
       p99_ms: round(percentile(latencies, 99)),
       max_ms: round(latencies[latencies.length - 1]),
       errors,
+      // Context for reading the figures: the machine's 1-minute load average and core count during the run.
+      load_average_1m: round(loadavg()[0]),
+      cores: cpus().length,
       ...extra,
     }),
   );
