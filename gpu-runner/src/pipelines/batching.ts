@@ -43,3 +43,23 @@ export function guideNoiseKeepVariance(prediction: tf.Tensor4D, scale: number, l
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
+
+/** Concatenates tokenizer rows into one typed array. */
+export function concatRows<T extends Int32Array | Uint8Array>(rows: T[]): Int32Array {
+  const length = rows.reduce((a, r) => a + r.length, 0);
+  const out = new Int32Array(length);
+  let at = 0;
+  for (const r of rows) {
+    out.set(r, at);
+    at += r.length;
+  }
+  return out;
+}
+
+/** `noise * init_noise_sigma` (a copy-free no-op for sigma 1, which every Kandinsky scheduler has). */
+export function scaleNoise<T extends tf.Tensor>(noise: T, sigma: number): T {
+  if (sigma === 1) return noise;
+  const scaled = tf.mul(noise, sigma) as T;
+  noise.dispose();
+  return scaled;
+}

@@ -2,12 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { latentKeepMaskTensor } from '../image/index.js';
 import { latentNoise, type NoiseSource } from '../random/noise-source.js';
 import type { Scheduler } from '../schedulers/scheduler.js';
-import { cfgBatch, guideNoiseKeepVariance, repeatRows, yieldToEventLoop } from './batching.js';
+import { cfgBatch, concatRows, guideNoiseKeepVariance, repeatRows, scaleNoise, yieldToEventLoop } from './batching.js';
 import type { DecoderComponents } from './components.js';
 import { img2imgAddNoise, img2imgSchedule } from './img2img-noising.js';
 import { latentSize } from './latent-geometry.js';
 import { PipelineParamError } from './pipeline-errors.js';
-import { concatRows, scaleNoise } from './prior-stage.js';
 import { type RunControl, throwIfCancelled } from './progress.js';
 
 /** The decoder's text length (hard-coded to 77 in the reference pipelines). */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NoiseSource } from '../random/noise-source.js';
 import type { Scheduler } from '../schedulers/scheduler.js';
 import { UnclipScheduler } from '../schedulers/unclip-scheduler.js';
-import { cfgBatch, guide, repeatRows, yieldToEventLoop } from './batching.js';
+import { cfgBatch, concatRows, guide, repeatRows, scaleNoise, yieldToEventLoop } from './batching.js';
 import type { ImageEncoder, PriorComponents } from './components.js';
 import { type RunControl, throwIfCancelled } from './progress.js';
 
@@ -128,24 +128,4 @@ function encodePriorText(c: PriorComponents, prompts: string[], n: number) {
       mask: repeatRows(mask, n),
     };
   });
-}
-
-/** Concatenates tokenizer rows into one typed array. */
-export function concatRows<T extends Int32Array | Uint8Array>(rows: T[]): Int32Array {
-  const length = rows.reduce((a, r) => a + r.length, 0);
-  const out = new Int32Array(length);
-  let at = 0;
-  for (const r of rows) {
-    out.set(r, at);
-    at += r.length;
-  }
-  return out;
-}
-
-/** `noise * init_noise_sigma` (a copy-free no-op for sigma 1, which every Kandinsky scheduler has). */
-export function scaleNoise<T extends tf.Tensor>(noise: T, sigma: number): T {
-  if (sigma === 1) return noise;
-  const scaled = tf.mul(noise, sigma) as T;
-  noise.dispose();
-  return scaled;
 }
