@@ -228,6 +228,23 @@ describe('kandinsky weights pull (against a local hub server)', () => {
     expect(downloadRequests(BIN)).toEqual([]);
   });
 
+  it("checks only the size of files the hub lists by xet hash alone (their git oid is the pointer's)", async () => {
+    const xetOnly: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (!String(input).includes('/tree/')) return res;
+      const tree = (await res.json()) as { path: string; lfs?: unknown; xetHash?: string }[];
+      for (const entry of tree.filter((e) => e.lfs)) {
+        delete entry.lfs;
+        entry.xetHash = 'f'.repeat(64);
+      }
+      return new Response(JSON.stringify(tree), { status: 200, headers: { 'content-type': 'application/json' } });
+    };
+    const [result] = await pull({ fetch: xetOnly, outDir: undefined });
+    expect(result.files.find((f) => f.path === BIN)?.sha256).toBeUndefined();
+    expect(lines).toContain(`${REPO}: ${BIN}: the hub lists no SHA-256 for it (xet only); checking its size only`);
+    expect((await readFile(join(cacheDir, 'hub', REPO, BIN))).equals(await readFile(join(REPO_DIR, BIN)))).toBe(true);
+  });
+
   it('names the repository when it does not exist', async () => {
     await expect(pull({ repos: ['kandinsky-community/no-such-repo'] })).rejects.toThrow(
       /kandinsky-community\/no-such-repo@main: cannot resolve the revision/,

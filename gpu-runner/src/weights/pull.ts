@@ -7,7 +7,7 @@ import type { WeightDtype } from '../convert/convert-component.js';
 import { convertModelFolder, type FolderConversion } from '../convert/convert-model-folder.js';
 import { linkOrCopy, prepareConverterFolder } from './prepare-folder.js';
 import { type FolderPlan, isSafeRepoPath, planRepoDownload, type RepoFile } from './repo-file-selection.js';
-import { type DownloadEvent, downloadVerified } from './verified-download.js';
+import { type DownloadEvent, downloadVerified, type ExpectedFile } from './verified-download.js';
 
 /** The three diffusers repositories Kandinsky 2.1 is published as. */
 export const DEFAULT_REPOS = [
@@ -110,6 +110,8 @@ export async function pullWeights(opts: PullOptions): Promise<RepoPull[]> {
     const pulled: RepoPull['files'] = [];
     for (const file of files.filter((f) => wanted.has(f.path))) {
       const sha256 = file.lfs?.oid;
+      if (!sha256 && file.xetHash)
+        log(`${repo}: ${file.path}: the hub lists no SHA-256 for it (xet only); checking its size only`);
       const dest = join(downloadDir, ...file.path.split('/'));
       const twin = sha256 ? verifiedBySha256.get(sha256) : undefined;
       if (twin && twin !== dest && !existsSync(dest) && !existsSync(`${dest}.part`)) {
@@ -125,7 +127,7 @@ export async function pullWeights(opts: PullOptions): Promise<RepoPull[]> {
           return blob.slice(from).stream() as unknown as ReadableStream<Uint8Array>;
         },
         dest,
-        { size: file.size, sha256, gitOid: sha256 ? undefined : file.oid },
+        expectedFor(file),
         {
           attempts: opts.attempts,
           retryDelayMs: opts.retryDelayMs,
@@ -168,6 +170,17 @@ async function writeSourceRecord(opts: PullOptions, results: RepoPull[]): Promis
     })),
   };
   await writeFile(join(opts.outDir!, WEIGHTS_SOURCE_FILE), `${JSON.stringify(record, null, 1)}\n`);
+}
+
+/**
+ * What a downloaded file is checked against: the LFS SHA-256 of large files, the git blob id of small ones. A file the
+ * hub lists only by its xet hash (no LFS record) has neither: its `oid` is then the pointer's, so only the size is
+ * checked.
+ */
+function expectedFor(file: RepoFile): ExpectedFile {
+  if (file.lfs?.oid) return { size: file.size, sha256: file.lfs.oid };
+  if (file.xetHash) return { size: file.size };
+  return { size: file.size, gitOid: file.oid };
 }
 
 function describeEvent(repo: string, path: string, e: DownloadEvent): string {

@@ -5,6 +5,8 @@ export interface RepoFile {
   /** Git blob id. */
   oid?: string;
   lfs?: { oid: string; size: number };
+  /** Content hash of xet-stored files (a different scheme from SHA-256). */
+  xetHash?: string;
 }
 
 /** How a weights file is stored. */
