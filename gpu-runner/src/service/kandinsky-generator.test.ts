@@ -1,0 +1,112 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestBackend } from '../../test/helpers/backend.js';
+import { currentBackend } from '../tf/backend.js';
+import type { GenerationParams, ImageGenerator } from './image-generator.js';
+import { GenerationAbortedError, InvalidRequestError } from './image-generator.js';
+import { createKandinskyGenerator } from './kandinsky-generator.js';
+import { silentLogger } from './logger.js';
+import type { Progress, Task } from './protocol.js';
+import { buildRandomModel } from './random-model/build-random-model.js';
+
+const dir = await mkdtemp(join(tmpdir(), 'kd-generator-'));
+let generator: ImageGenerator;
+
+beforeAll(async () => {
+  await useTestBackend();
+  const model = await buildRandomModel(join(dir, 'model'));
+  generator = await createKandinskyGenerator(model.dir, { log: silentLogger, backend: currentBackend()! });
+});
+afterAll(async () => {
+  generator?.dispose();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function png(width: number, height: number, value: number): Uint8Array {
+  const image = new PNG({ width, height });
+  image.data.fill(value);
+  return new Uint8Array(PNG.sync.write(image));
+}
+
+const base = {
+  n: 1,
+  width: 64,
+  height: 64,
+  seed: 5,
+  steps: 3,
+  guidance_scale: 4,
+  prior_steps: 2,
+  prior_guidance_scale: 4,
+  scheduler: 'ddim',
+  output_format: 'png',
+} as const;
+
+describe('the Kandinsky generator on the random-weight model', () => {
+  it('says the weights are random', () => {
+    expect(generator.description).toMatch(/RANDOM weights/);
+  });
+
+  const cases: [Task, Partial<GenerationParams>][] = [
+    ['text2image', { prompt: 'a cat' }],
+    ['variation', { image: png(40, 30, 120) }],
+    [
+      'fuse',
+      {
+        inputs: [
+          { type: 'text', text: 'a dog', weight: 0.5 },
+          { type: 'image', image: png(32, 32, 60), weight: 0.5 },
+        ],
+      },
+    ],
+    ['img2img', { prompt: 'a cat', image: png(64, 64, 200), strength: 0.7 }],
+    ['inpaint', { prompt: 'a hat', image: png(64, 64, 200), mask: png(64, 64, 255) }],
+  ];
+  for (const [task, extra] of cases) {
+    it(`${task}: one PNG of the requested size, with ordered progress`, async () => {
+      const progress: Progress[] = [];
+      const [[image]] = await generator.generate([{ jobId: `job_${task}`, task, params: { ...base, ...extra } }], {
+        onProgress: (p) => progress.push(p),
+      });
+      expect(image.contentType).toBe('image/png');
+      const decoded = PNG.sync.read(Buffer.from(image.bytes));
+      expect([decoded.width, decoded.height, image.width, image.height]).toEqual([64, 64, 64, 64]);
+      const decoder = progress.filter((p) => p.stage === 'decoder').map((p) => p.step);
+      expect(decoder).toEqual([...decoder].sort((a, b) => a - b));
+      expect(decoder.at(-1)).toBe(progress.find((p) => p.stage === 'decoder')!.total_steps);
+    });
+  }
+
+  it('runs every request of a batch and keeps their order', async () => {
+    const out = await generator.generate([
+      { jobId: 'a', task: 'text2image', params: { ...base, prompt: 'one', n: 2 } },
+      { jobId: 'b', task: 'text2image', params: { ...base, prompt: 'two' } },
+    ]);
+    expect(out.map((images) => images.length)).toEqual([2, 1]);
+  });
+
+  it('refuses bad parameters as invalid requests and stops on abort', async () => {
+    await expect(
+      generator.generate([
+        {
+          jobId: 'x',
+          task: 'img2img',
+          params: { ...base, prompt: 'x', image: new Uint8Array([1, 2, 3]), strength: 0.5 },
+        },
+      ]),
+    ).rejects.toBeInstanceOf(InvalidRequestError);
+    const abort = new AbortController();
+    const run = generator.generate(
+      [{ jobId: 'y', task: 'text2image', params: { ...base, prompt: 'long', steps: 50 } }],
+      {
+        signal: abort.signal,
+        onProgress: (p) => {
+          if (p.stage === 'decoder' && p.step === 2) abort.abort();
+        },
+      },
+    );
+    await expect(run).rejects.toBeInstanceOf(GenerationAbortedError);
+  });
+});
