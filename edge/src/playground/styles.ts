@@ -50,7 +50,7 @@ button[aria-pressed=true] { background: var(--accent); color: var(--accent-text)
 .field-error { margin: 0; color: var(--error); font-size: .9rem; font-weight: 600; }
 .form-error { background: var(--error-bg); color: var(--error); border-radius: 6px; padding: .6rem .8rem; margin-bottom: .8rem; font-weight: 600; }
 .tabs { display: flex; flex-wrap: wrap; gap: .25rem; margin-bottom: .75rem; border-bottom: 1px solid var(--border); }
-.tabs [role=tab] { border: none; border-bottom: 3px solid transparent; border-radius: 6px 6px 0 0; background: none; white-space: nowrap; }
+.tabs [role=tab] { padding: .45rem .7rem; border: none; border-bottom: 3px solid transparent; border-radius: 6px 6px 0 0; background: none; white-space: nowrap; }
 .tabs [role=tab][aria-selected=true] { border-bottom-color: var(--accent); font-weight: 700; }
 .tab-panel { margin-bottom: .5rem; }
 .tab-panel > .hint { margin-bottom: .75rem; }
@@ -62,8 +62,8 @@ button[aria-pressed=true] { background: var(--accent); color: var(--accent-text)
 .fuse-item > button { justify-self: start; }
 .fuse-item img { max-height: 6rem; max-width: 100%; border-radius: 4px; }
 .mask-editor { margin-bottom: .9rem; }
-.mask-stage { position: relative; display: inline-block; max-width: 100%; line-height: 0; }
-.mask-stage img { max-width: 100%; max-height: 70vh; display: block; border-radius: 6px; }
+.mask-stage { position: relative; width: 100%; max-width: 32rem; line-height: 0; }
+.mask-stage img { width: 100%; height: auto; display: block; border-radius: 6px; }
 .mask-stage canvas { position: absolute; inset: 0; width: 100%; height: 100%; opacity: .55; touch-action: none; cursor: crosshair; border-radius: 6px; }
 .mask-tools input[type=range] { flex: 1 1 8rem; width: auto; }
 .actions { margin-top: .5rem; }

@@ -4,7 +4,7 @@
  */
 // biome-ignore lint/complexity/noUselessStringRaw: browser code must reach the page verbatim, backslashes included.
 export const PROGRESS_VIEW_JS = String.raw`
-const STAGE_LABELS = { prior: 'prior', decoder: 'denoising', movq: 'decoding', encode: 'reading the input' };
+const STAGE_LABELS = { encode: 'encoding', prior: 'prior', decoder: 'denoising', movq: 'decoding' };
 
 /**
  * The words shown for a job state.
