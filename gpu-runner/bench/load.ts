@@ -47,16 +47,38 @@ async function submit(edgeUrl: string, key: string, body: unknown): Promise<Subm
 
 async function waitTerminal(edgeUrl: string, key: string, id: string, deadline: number): Promise<Finished> {
   for (;;) {
-    const res = await fetch(`${edgeUrl}/v1/jobs/${id}`, { headers: { authorization: `Bearer ${key}`, prefer: 'wait=20' } });
+    const res = await fetch(`${edgeUrl}/v1/jobs/${id}`, {
+      headers: { authorization: `Bearer ${key}`, prefer: 'wait=20' },
+    });
     if (res.status === 429) {
       await new Promise((r) => setTimeout(r, 1000));
       continue;
     }
-    const job = (await res.json()) as { status: string; attempts: number; output: { images: unknown[] } | null; created_at: number };
+    const job = (await res.json()) as {
+      status: string;
+      attempts: number;
+      output: { images: unknown[] } | null;
+      created_at: number;
+    };
     if (['succeeded', 'failed', 'cancelled'].includes(job.status)) {
-      return { id, status: job.status, attempts: job.attempts, images: job.output?.images.length ?? 0, createdAt: job.created_at * 1000, doneAt: Date.now() };
+      return {
+        id,
+        status: job.status,
+        attempts: job.attempts,
+        images: job.output?.images.length ?? 0,
+        createdAt: job.created_at * 1000,
+        doneAt: Date.now(),
+      };
     }
-    if (Date.now() > deadline) return { id, status: `stuck:${job.status}`, attempts: job.attempts, images: 0, createdAt: job.created_at * 1000, doneAt: Date.now() };
+    if (Date.now() > deadline)
+      return {
+        id,
+        status: `stuck:${job.status}`,
+        attempts: job.attempts,
+        images: 0,
+        createdAt: job.created_at * 1000,
+        doneAt: Date.now(),
+      };
   }
 }
 
@@ -78,12 +100,20 @@ async function main(): Promise<number> {
   });
   const problems: string[] = [];
   try {
-    report({ bench: 'load', phase: 'stack_up', seconds: (Date.now() - t0) / 1000, runners: RUNNERS, model: stack.model.kind });
+    report({
+      bench: 'load',
+      phase: 'stack_up',
+      seconds: (Date.now() - t0) / 1000,
+      runners: RUNNERS,
+      model: stack.model.kind,
+    });
     const deadline = Date.now() + TIMEOUT_MS;
 
     // 1. Throughput: CLIENTS clients submit one job each at the same moment.
     const burstStart = Date.now();
-    const subs = await Promise.all(Array.from({ length: CLIENTS }, () => submit(stack.edgeUrl, stack.apiKey, { task: 'text2image', input: INPUT })));
+    const subs = await Promise.all(
+      Array.from({ length: CLIENTS }, () => submit(stack.edgeUrl, stack.apiKey, { task: 'text2image', input: INPUT })),
+    );
     const accepted = subs.filter((s) => s.status === 202 || s.status === 200);
     const finished = await Promise.all(accepted.map((s) => waitTerminal(stack.edgeUrl, stack.apiKey, s.id!, deadline)));
     const wall = (Date.now() - burstStart) / 1000;
@@ -94,7 +124,9 @@ async function main(): Promise<number> {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: stack.s3.bucket, Prefix: 'results/', ContinuationToken: token }));
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: stack.s3.bucket, Prefix: 'results/', ContinuationToken: token }),
+      );
       for (const o of page.Contents ?? []) keys.push(o.Key!);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -109,12 +141,18 @@ async function main(): Promise<number> {
     }
     s3.destroy();
     let runnerCompletions = 0;
+    let batches = 0;
+    let batchedJobs = 0;
     for (const r of stack.runners) {
       const text = await (await fetch(`${r.healthUrl}/metrics`)).text();
-      for (const m of text.matchAll(/kandinsky_runner_jobs_total\{outcome="succeeded",task="[a-z0-9]+"\} (\d+)/g)) runnerCompletions += Number(m[1]);
+      batches += Number(/^kandinsky_runner_batch_jobs_count (\d+)/m.exec(text)?.[1] ?? 0);
+      batchedJobs += Number(/^kandinsky_runner_batch_jobs_sum (\d+)/m.exec(text)?.[1] ?? 0);
+      for (const m of text.matchAll(/kandinsky_runner_jobs_total\{outcome="succeeded",task="[a-z0-9]+"\} (\d+)/g))
+        runnerCompletions += Number(m[1]);
     }
     const succeeded = finished.filter((f) => f.status === 'succeeded').length;
-    if (runnerCompletions !== succeeded) problems.push(`runners completed ${runnerCompletions} jobs but ${succeeded} succeeded (a job done twice?)`);
+    if (runnerCompletions !== succeeded)
+      problems.push(`runners completed ${runnerCompletions} jobs but ${succeeded} succeeded (a job done twice?)`);
     report({
       bench: 'load',
       phase: 'throughput',
@@ -127,6 +165,8 @@ async function main(): Promise<number> {
       stuck: finished.filter((f) => f.status.startsWith('stuck')).length,
       retried: finished.filter((f) => f.attempts > 1).length,
       runner_completions: runnerCompletions,
+      batches,
+      mean_batch_jobs: batches ? batchedJobs / batches : null,
       duplicate_result_sets: duplicateObjects,
       wall_seconds: wall,
       jobs_per_second: succeeded / wall,
@@ -138,25 +178,51 @@ async function main(): Promise<number> {
     // 2. Request rate: a key allowed 10 requests per minute gets a burst of 30.
     const rateKey = await stack.createKey({ requests_per_minute: 10, max_running_jobs: 100 });
     const rateStart = Date.now();
-    const rateSubs = await Promise.all(Array.from({ length: 30 }, () => submit(stack.edgeUrl, rateKey, { task: 'text2image', input: INPUT })));
+    const rateSubs = await Promise.all(
+      Array.from({ length: 30 }, () => submit(stack.edgeUrl, rateKey, { task: 'text2image', input: INPUT })),
+    );
     const rateSeconds = (Date.now() - rateStart) / 1000;
     const rateAccepted = rateSubs.filter((s) => s.status === 202 || s.status === 200).length;
     const rateAllowed = 10 + Math.ceil((rateSeconds * 10) / 60);
-    if (rateAccepted > rateAllowed) problems.push(`rate limit broken: ${rateAccepted} accepted, at most ${rateAllowed} allowed`);
-    if (rateSubs.some((s) => ![200, 202, 429].includes(s.status))) problems.push('rate-limited burst got answers other than 202/429');
-    report({ bench: 'load', phase: 'rate_limit', limit_per_minute: 10, burst: 30, accepted: rateAccepted, rejected_429: rateSubs.filter((s) => s.status === 429).length, allowed_at_most: rateAllowed, seconds: rateSeconds });
+    if (rateAccepted > rateAllowed)
+      problems.push(`rate limit broken: ${rateAccepted} accepted, at most ${rateAllowed} allowed`);
+    if (rateSubs.some((s) => ![200, 202, 429].includes(s.status)))
+      problems.push('rate-limited burst got answers other than 202/429');
+    report({
+      bench: 'load',
+      phase: 'rate_limit',
+      limit_per_minute: 10,
+      burst: 30,
+      accepted: rateAccepted,
+      rejected_429: rateSubs.filter((s) => s.status === 429).length,
+      allowed_at_most: rateAllowed,
+      seconds: rateSeconds,
+    });
 
     // 3. Jobs in flight: a key allowed 3 running jobs gets a burst of 12 long jobs.
     const concKey = await stack.createKey({ requests_per_minute: 1000, max_running_jobs: 3 });
     const concSubs = await Promise.all(
-      Array.from({ length: 12 }, () => submit(stack.edgeUrl, concKey, { task: 'text2image', input: { ...INPUT, steps: 40 } })),
+      Array.from({ length: 12 }, () =>
+        submit(stack.edgeUrl, concKey, { task: 'text2image', input: { ...INPUT, steps: 40 } }),
+      ),
     );
     const concAccepted = concSubs.filter((s) => s.status === 202 || s.status === 200);
-    const concFinished = await Promise.all(concAccepted.map((s) => waitTerminal(stack.edgeUrl, concKey, s.id!, deadline)));
+    const concFinished = await Promise.all(
+      concAccepted.map((s) => waitTerminal(stack.edgeUrl, concKey, s.id!, deadline)),
+    );
     const burstEnd = Math.max(...concSubs.map((s) => s.sentAt)) + 1000;
     const doneDuringBurst = concFinished.filter((f) => f.doneAt < burstEnd).length;
-    if (concAccepted.length > 3 + doneDuringBurst) problems.push(`in-flight limit broken: ${concAccepted.length} accepted with a limit of 3`);
-    report({ bench: 'load', phase: 'in_flight_limit', limit: 3, burst: 12, accepted: concAccepted.length, rejected_429: concSubs.filter((s) => s.status === 429).length, all_finished: concFinished.every((f) => f.status === 'succeeded') });
+    if (concAccepted.length > 3 + doneDuringBurst)
+      problems.push(`in-flight limit broken: ${concAccepted.length} accepted with a limit of 3`);
+    report({
+      bench: 'load',
+      phase: 'in_flight_limit',
+      limit: 3,
+      burst: 12,
+      accepted: concAccepted.length,
+      rejected_429: concSubs.filter((s) => s.status === 429).length,
+      all_finished: concFinished.every((f) => f.status === 'succeeded'),
+    });
 
     report({ bench: 'load', phase: 'invariants', ok: problems.length === 0, problems });
     return problems.length ? 1 : 0;
