@@ -1,3 +1,5 @@
+import { cp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
@@ -189,5 +191,23 @@ describe('KandinskyPipelines (tiny converted models)', () => {
       expect(events).toEqual([]);
       expect(tf.memory().numTensors).toBe(before);
     }
+  });
+
+  it('loads a folder without unet_inpaint (inpainting refused by name) and refuses a folder missing a component', async () => {
+    const partial = `${folder.root}-partial`;
+    await cp(folder.root, partial, { recursive: true });
+    await rm(join(partial, 'unet_inpaint'), { recursive: true });
+    const withoutInpaint = await KandinskyPipelines.load(partial);
+    try {
+      expect(withoutInpaint.canInpaint).toBe(false);
+      await expect(withoutInpaint.generate(quick({ task: 'inpaint', image: image64, mask: image64 }))).rejects.toThrow(
+        /task: inpainting needs the unet_inpaint component/,
+      );
+    } finally {
+      withoutInpaint.dispose();
+    }
+    await rm(join(partial, 'prior'), { recursive: true });
+    await expect(KandinskyPipelines.load(partial)).rejects.toThrow(/prior.*no component\.json/);
+    await rm(partial, { recursive: true, force: true });
   });
 });

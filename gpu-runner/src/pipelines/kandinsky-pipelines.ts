@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -106,11 +107,8 @@ export class KandinskyPipelines {
     const loaded: Partial<Record<ComponentFolder, LoadedComponent>> = {};
     try {
       for (const name of COMPONENT_FOLDERS) {
-        try {
-          loaded[name] = await loadComponent(join(root, name), opts);
-        } catch (err) {
-          if (!(OPTIONAL.includes(name) && (err as Error).message.includes('no component.json'))) throw err;
-        }
+        if (OPTIONAL.includes(name) && !existsSync(join(root, name, 'component.json'))) continue;
+        loaded[name] = await loadComponent(join(root, name), opts);
       }
       const get = (name: ComponentFolder) => loaded[name] as LoadedComponent;
       const priorModel = priorFrom(get('prior'));
