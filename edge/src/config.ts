@@ -11,6 +11,8 @@ export interface Config {
   leaseTtlMs: number;
   maxAttempts: number;
   resultUrlTtlSeconds: number;
+  /** How long finished jobs are kept by their queue shard. */
+  jobRetentionMs: number;
   s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string } | null;
   adminToken: string | null;
   runnerSecret: string | null;
@@ -50,6 +52,7 @@ export function readConfig(env: Env): Config {
     queueCap: intVar(env.QUEUE_CAP, 'QUEUE_CAP', 10_000, 1, 10_000_000),
     leaseTtlMs: intVar(env.LEASE_TTL_SECONDS, 'LEASE_TTL_SECONDS', 30, 1, 3600) * 1000,
     maxAttempts: intVar(env.MAX_ATTEMPTS, 'MAX_ATTEMPTS', 3, 1, 20),
+    jobRetentionMs: intVar(env.JOB_RETENTION_DAYS, 'JOB_RETENTION_DAYS', 30, 1, 3650) * 24 * 3600 * 1000,
     resultUrlTtlSeconds: intVar(env.RESULT_URL_TTL_SECONDS, 'RESULT_URL_TTL_SECONDS', 3600, 1, 7 * 24 * 3600),
     s3: s3Complete
       ? {

@@ -15,6 +15,7 @@ export interface Env {
   LEASE_TTL_SECONDS?: string;
   MAX_ATTEMPTS?: string;
   RESULT_URL_TTL_SECONDS?: string;
+  JOB_RETENTION_DAYS?: string;
   S3_ENDPOINT?: string;
   S3_BUCKET?: string;
   S3_REGION?: string;

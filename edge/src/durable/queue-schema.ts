@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_queue ON jobs(status, created_at);
 CREATE INDEX IF NOT EXISTS jobs_tenant ON jobs(tenant, created_at);
 CREATE INDEX IF NOT EXISTS jobs_lease ON jobs(status, lease_expires_at);
+CREATE INDEX IF NOT EXISTS jobs_completed ON jobs(completed_at) WHERE completed_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_idempotency ON jobs(tenant, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE TABLE IF NOT EXISTS key_releases (job_id TEXT PRIMARY KEY, key_object_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS webhook_deliveries (

@@ -204,4 +204,21 @@ describe('QueueShard', () => {
     await shard.cancel(job.id, 'tenant-a');
     expect((await watching)?.status).toBe('cancelled');
   });
+
+  it('deletes finished jobs after the retention period and keeps the rest', async () => {
+    const shard = freshShard();
+    const old = await newJob();
+    const open = await newJob();
+    await shard.enqueue(old, 10);
+    await shard.enqueue(open, 10);
+    await shard.cancel(old.id, 'tenant-a');
+    const day = 24 * 3600 * 1000;
+    const deleted = await runInDurableObject(shard, (instance: QueueShard) => [
+      instance.deleteExpiredJobs(Date.now() + 29 * day),
+      instance.deleteExpiredJobs(Date.now() + 31 * day),
+    ]);
+    expect(deleted).toEqual([0, 1]);
+    expect(await shard.get(old.id, null)).toBeNull();
+    expect((await shard.get(open.id, null))?.status).toBe('queued');
+  });
 });

@@ -335,8 +335,29 @@ export class QueueShard extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const now = Date.now();
     this.expireLeases(now);
+    this.deleteExpiredJobs(now);
     await this.runSideEffects();
     this.scheduleAlarm(Date.now());
+  }
+
+  /**
+   * Deletes finished jobs older than the retention period (JOB_RETENTION_DAYS), in batches, with their webhook log.
+   * Their bucket objects expire by the bucket's lifecycle rule. Returns how many jobs were deleted.
+   */
+  deleteExpiredJobs(now: number): number {
+    const cutoff = now - readConfig(this.env).jobRetentionMs;
+    const ids = this.sql
+      .exec<{ id: string }>(
+        'SELECT id FROM jobs WHERE completed_at IS NOT NULL AND completed_at < ? LIMIT 1000',
+        cutoff,
+      )
+      .toArray()
+      .map((row) => row.id);
+    for (const id of ids) {
+      this.sql.exec('DELETE FROM webhook_deliveries WHERE job_id = ?', id);
+      this.sql.exec('DELETE FROM jobs WHERE id = ?', id);
+    }
+    return ids.length;
   }
 
   /**
@@ -552,8 +573,10 @@ export class QueueShard extends DurableObject<Env> {
         `SELECT MIN(at) AS at FROM (
            SELECT MIN(lease_expires_at) AS at FROM jobs WHERE status = 'running'
            UNION ALL SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL
-           UNION ALL SELECT CASE WHEN EXISTS (SELECT 1 FROM key_releases) THEN ? END)`,
+           UNION ALL SELECT CASE WHEN EXISTS (SELECT 1 FROM key_releases) THEN ? END
+           UNION ALL SELECT MIN(completed_at) + ? FROM jobs WHERE completed_at IS NOT NULL)`,
         now + 5_000,
+        readConfig(this.env).jobRetentionMs,
       )
       .one().at;
     if (next === null) return;
