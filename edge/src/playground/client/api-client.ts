@@ -130,7 +130,10 @@ export function createApiClient({ getKey, baseUrl = '', fetchImpl = fetch.bind(g
     try {
       while (!done) {
         const { value, done: ended } = await reader.read();
-        if (ended) break;
+        if (ended) {
+          parser.end();
+          break;
+        }
         parser.push(value);
       }
     } finally {

@@ -30,6 +30,16 @@ export class SseParser {
     for (const line of lines) this.line(line);
   }
 
+  /**
+   * The stream ended: a final CR was a complete line end after all. Anything after the last blank line is an
+   * incomplete event and is dropped, as the standard says.
+   */
+  end() {
+    if (this.pending.endsWith('\r')) this.push('\n');
+    this.pending = '';
+    this.resetEvent();
+  }
+
   /** @param {string} line */
   line(line) {
     if (line === '') {
