@@ -201,6 +201,49 @@ describe('web playground (Chromium, local stack)', () => {
     await screenshot(page, 'desktop-inpaint-result');
   });
 
+  test('cancels a running job from the page', async () => {
+    const { page } = await pageWithKey();
+    await page.fill('#prompt', 'a slow painting');
+    await page.fill('#steps', '8');
+    const gate = stack.runner.pauseAt(2);
+    await page.click('#generate');
+    const job = await gate.reached;
+    await expect.poll(() => page.textContent('#status-text')).toBe('Step 2 of 8 (denoising)');
+    await page.click('#cancel');
+    await expect.poll(() => page.textContent('#status-text')).toBe('Cancelled.');
+    gate.release();
+    expect(await page.isHidden('#cancel')).toBe(true);
+    expect(await page.isEnabled('#generate')).toBe(true);
+    expect(await page.locator('#gallery li').count()).toBe(0);
+    const key = await page.inputValue('#api-key');
+    const stored = await fetch(`${stack.edge.url}/v1/jobs/${job.id}`, { headers: { authorization: `Bearer ${key}` } });
+    expect(((await stored.json()) as { status: string }).status).toBe('cancelled');
+  });
+
+  test('image to image: upload, strength by keyboard, output size following the upload', async () => {
+    const { page } = await pageWithKey();
+    await page.click('#tab-img2img');
+    const start = pictureFor(320, 192, 2);
+    await page.setInputFiles('#img2img-image', { name: 'start.png', mimeType: 'image/png', buffer: start });
+    await expect.poll(() => page.inputValue('#size')).toBe('320x192');
+    expect(await page.isVisible('#img2img-preview')).toBe(true);
+    await page.focus('#strength');
+    for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
+    expect(await page.textContent('#strength-value')).toBe('0.50');
+    await page.fill('#prompt', 'as a watercolor');
+    await page.fill('#steps', '3');
+    await page.click('#generate');
+    await waitForGallery(page);
+    const job = stack.runner.jobs.at(-1)!;
+    expect(job.task).toBe('img2img');
+    expect(job.params).toMatchObject({ prompt: 'as a watercolor', strength: 0.5, width: 320, height: 192 });
+    expect(Buffer.from(await stack.bucket.get(String(job.params.image))).equals(start)).toBe(true);
+    expect(await paramsOf(page.locator('#gallery li').first())).toMatchObject({
+      Task: 'Image to image',
+      Strength: '0.5',
+    });
+  });
+
   test('task tabs follow the keyboard pattern (arrows, Home, End) and show their panel', async () => {
     const { page } = await pageWithKey();
     await page.focus('#tab-text2image');

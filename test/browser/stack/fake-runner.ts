@@ -84,6 +84,8 @@ export class FakeRunner {
         lease_id: leaseId,
         progress: { stage: 'decoder', step, total_steps: total },
       });
+      // 409: the lease is gone (cancelled and closed, or expired): the protocol says to drop the job.
+      if (beat.status === 409) return;
       if (beat.status !== 200) throw new Error(`heartbeat: ${beat.status} ${await beat.text()}`);
       if (((await beat.json()) as { cancel: boolean }).cancel) return;
       const gate = this.gates.get(step);
