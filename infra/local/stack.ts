@@ -104,6 +104,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       RUNNER_SECRET: runnerSecret,
       KANDINSKY_WEIGHTS: model.weights,
       KANDINSKY_MODEL_CACHE: join(stateDir, 'model-cache'),
+      // Short lease polls so Ctrl-C is quick: a runner finishes its poll before stopping (never leaking a lease).
+      LEASE_WAIT_MS: '3000',
       S3_ENDPOINT: s3.endpoint,
       S3_REGION: 'us-east-1',
       S3_BUCKET: bucket,
