@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
 import { fixture } from '../../test/helpers/tensors.js';
 import { decodeImage, encodeImage, readPngText } from '../image/index.js';
+import { ReplayNoise } from '../random/replay-noise.js';
 import type { GenerationParams } from './generation-request.js';
 import { KandinskyPipelines } from './kandinsky-pipelines.js';
 import { GenerationCancelledError, PipelineParamError } from './pipeline-errors.js';
@@ -49,7 +50,7 @@ afterAll(async () => {
 });
 
 describe('KandinskyPipelines (tiny converted models)', () => {
-  it('text2image with seed 0 reproduces the reference combined pipeline (torch.Generator seed 0) to within one 8-bit level', async () => {
+  it('text2image with seed 0 reproduces the reference combined pipeline (torch.Generator seed 0) to within one 8-bit level, as does injecting its saved draws', async () => {
     // The e2e_combined settings: 3 prior steps, 3 decoder steps, guidance 4, 64x64, one generator seeded 0.
     const result = await pipelines.generate(quick({ steps: 3, prior_steps: 3 }));
     expect(result.images).toHaveLength(1);
@@ -61,6 +62,17 @@ describe('KandinskyPipelines (tiny converted models)', () => {
     for (let i = 0; i < decoded.data.length; i++)
       worst = Math.max(worst, Math.abs(decoded.data[i] - reference.data[i] * 255));
     expect(worst).toBeLessThanOrEqual(1);
+    // The same run with the reference's saved draws injected instead of the seeded source.
+    const trace = await fixture('e2e_combined', 'trace.safetensors');
+    const draws = ['randn.000', 'randn.001', 'randn.002', 'randn.003'].map((k) => trace.get(k)!);
+    const replay = new ReplayNoise(draws.map((d) => ({ shape: d.shape, data: d.data as Float32Array })));
+    const injected = await pipelines.generate(quick({ steps: 3, prior_steps: 3 }), { noise: () => replay });
+    replay.assertExhausted();
+    const injectedPixels = await decodeImage(injected.images[0].bytes);
+    let fromDraws = 0;
+    for (let i = 0; i < decoded.data.length; i++)
+      fromDraws = Math.max(fromDraws, Math.abs(decoded.data[i] - injectedPixels.data[i]));
+    expect(fromDraws).toBeLessThanOrEqual(1);
     const parameters = JSON.parse(readPngText(image.bytes).parameters);
     expect(parameters).toMatchObject({
       model: 'kandinsky-2.1',
