@@ -244,6 +244,43 @@ describe('web playground (Chromium, local stack)', () => {
     });
   });
 
+  test("a failed job shows the runner's error as the API reports it", async () => {
+    const { page } = await pageWithKey();
+    stack.runner.failNext({ code: 'out_of_memory', message: 'The U-Net did not fit in GPU memory at 1024x1024.' });
+    await page.fill('#prompt', 'too big');
+    await page.fill('#steps', '3');
+    await page.click('#generate');
+    await page.locator('#form-error').waitFor();
+    expect(await page.textContent('#form-error')).toBe(
+      'The job failed: The U-Net did not fit in GPU memory at 1024x1024.',
+    );
+    expect(await page.textContent('#status-text')).toBe('Failed: The U-Net did not fit in GPU memory at 1024x1024.');
+    expect(await page.locator('#gallery li').count()).toBe(0);
+  });
+
+  test('variation of an upload without a prompt, two images with consecutive seeds', async () => {
+    const { page } = await pageWithKey();
+    await page.click('#tab-variation');
+    const source = pictureFor(64, 64, 4);
+    await page.setInputFiles('#variation-image', { name: 'source.png', mimeType: 'image/png', buffer: source });
+    await page.selectOption('#count', '2');
+    await page.selectOption('#size', '256x256');
+    await page.fill('#seed', '500');
+    await page.fill('#steps', '3');
+    await page.click('#generate');
+    await waitForGallery(page, 2);
+    const job = stack.runner.jobs.at(-1)!;
+    expect(job.task).toBe('variation');
+    expect(job.params.prompt).toBeUndefined();
+    expect(job.params).toMatchObject({ n: 2, seed: 500 });
+    expect(Buffer.from(await stack.bucket.get(String(job.params.image))).equals(source)).toBe(true);
+    expect(await page.textContent('#status-text')).toBe('Done: 2 images.');
+    const cards = page.locator('#gallery li');
+    const seeds = [(await paramsOf(cards.nth(0))).Seed, (await paramsOf(cards.nth(1))).Seed];
+    expect(seeds).toEqual(['500', '501']);
+    expect(await cards.nth(0).locator('.prompt').textContent()).toBe('Variation');
+  });
+
   test('task tabs follow the keyboard pattern (arrows, Home, End) and show their panel', async () => {
     const { page } = await pageWithKey();
     await page.focus('#tab-text2image');

@@ -29,6 +29,7 @@ export class FakeRunner {
   /** The error that stopped the lease loop, if any (the test reports it instead of timing out silently). */
   failure: Error | null = null;
   private stopped = false;
+  private nextFailure: { code: string; message: string } | null = null;
   private loop: Promise<void> | null = null;
   private gates = new Map<number, { resolveReached: (job: LeasedJob) => void; released: Promise<void> }>();
 
@@ -50,6 +51,11 @@ export class FakeRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.loop;
+  }
+
+  /** Makes the next job fail permanently after its first step, with this error (as a real runner reports one). */
+  failNext(error: { code: string; message: string }): void {
+    this.nextFailure = error;
   }
 
   /** Makes the next job that reaches `step` wait there (after reporting it) until released. */
@@ -88,6 +94,17 @@ export class FakeRunner {
       if (beat.status === 409) return;
       if (beat.status !== 200) throw new Error(`heartbeat: ${beat.status} ${await beat.text()}`);
       if (((await beat.json()) as { cancel: boolean }).cancel) return;
+      if (this.nextFailure) {
+        const error = this.nextFailure;
+        this.nextFailure = null;
+        const failed = await this.call(`/v1/runner/jobs/${job.id}/fail`, {
+          lease_id: leaseId,
+          error,
+          retryable: false,
+        });
+        if (failed.status !== 200) throw new Error(`fail: ${failed.status} ${await failed.text()}`);
+        return;
+      }
       const gate = this.gates.get(step);
       if (gate) {
         this.gates.delete(step);
