@@ -4,26 +4,44 @@
  * and GFLOP/s, and the time the step's own convolutions and matmuls take when run alone on this backend (each
  * distinct shape measured once), so `overhead_ratio` shows what the rest of the graph costs on top.
  *
- * Env: UNET_BENCH_LATENT (default 64), UNET_BENCH_PROFILE=1 adds a per-kernel time breakdown line.
+ * Wall-clock figures swing with whatever else runs on the machine, so each is also given as this process's CPU time
+ * (`*_cpu_*`), which is far steadier on a shared box; `load_average` says how busy the machine was.
+ *
+ * Env: UNET_BENCH_LATENT (default 64); UNET_BENCH_PROFILE=1 adds a per-kernel breakdown of one more step.
  */
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { parseUNetConfig } from '../src/models/unet/unet-config.js';
-import { buildUNet } from '../src/models/unet/unet.js';
 import { runUNet, type UNetInputs } from '../src/models/unet/unet-step.js';
 import { type Work, unetWorkload, workFlops, workShapeKey } from '../src/models/unet/unet-workload.js';
+import { buildUNet } from '../src/models/unet/unet.js';
 import { initBackend } from '../src/tf/backend.js';
-import { randomizeWeights, report, timeOnce } from './util.js';
+import { randomizeWeights, report } from './util.js';
 
 const BATCH = 2;
 const TEXT_TOKENS = 77;
 const latent = Number(process.env.UNET_BENCH_LATENT ?? 64);
 
+/** Wall-clock and process CPU seconds of one measured stretch. */
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+function measure(fn: () => void): Timing {
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  fn();
+  const cpu = process.cpuUsage(cpu0);
+  return { wall: (performance.now() - wall0) / 1000, cpu: (cpu.user + cpu.system) / 1e6 };
+}
+
 const info = await initBackend();
+const loadAtStart = loadavg()[0];
 const full = JSON.parse(readFileSync(join(import.meta.dirname, '../test/fixtures/full-keys/unet_config.json'), 'utf8'));
-const raw = { ...full, block_out_channels: [192, 384, 576, 768], layers_per_block: 3 };
-const config = parseUNetConfig(raw);
+const config = parseUNetConfig({ ...full, block_out_channels: [192, 384, 576, 768], layers_per_block: 3 });
 const model = buildUNet(config);
 randomizeWeights([model]);
 
@@ -40,47 +58,54 @@ const step = (x: UNetInputs) => {
   out.dispose();
 };
 
-// Warm-up on a small latent: XNNPACK creates its operators and packs every weight once (kept across sizes), at a
-// fraction of a full step's cost.
+// Warm-up on a small latent: XNNPACK creates its operators and packs every weight once (kept across sizes), and the
+// attention blocks cut their per-head weights, at a fraction of a full step's cost.
 const small = { ...inputs, sample: tf.randomNormal([BATCH, 16, 16, config.in_channels], 0, 1, 'float32', 5) as tf.Tensor4D };
-const warmupSeconds = await timeOnce(() => step(small));
+const warmup = measure(() => step(small));
 small.sample.dispose();
-const seconds = await timeOnce(() => step(inputs));
+const timed = measure(() => step(inputs));
 
-const attentionShapes = info.choice === 'wasm' ? 'per-head' : 'batched';
-const work = unetWorkload(config, BATCH, latent, latent, TEXT_TOKENS, attentionShapes);
+const work = unetWorkload(config, BATCH, latent, latent, TEXT_TOKENS, info.choice === 'wasm' ? 'per-head' : 'batched');
 const flops = work.reduce((a, w) => a + workFlops(w), 0);
-const kernelSeconds = measureKernels(work);
-const convMatmulSeconds = [...kernelSeconds.values()].reduce((a, s) => a + s.seconds, 0);
+const kernels = measureKernels(work);
+const kernelTotal = [...kernels.values()].reduce((a, k) => ({ wall: a.wall + k.wall, cpu: a.cpu + k.cpu }), { wall: 0, cpu: 0 });
 
 report({
   name: 'unet_step',
   backend: info.choice,
-  config: { block_out_channels: config.block_out_channels, layers_per_block: config.layers_per_block, parameters: model.countParams() },
+  config: {
+    block_out_channels: config.block_out_channels,
+    layers_per_block: config.layers_per_block,
+    attention_head_dim: config.attention_head_dim[0],
+    parameters: model.countParams(),
+  },
   latent: [BATCH, latent, latent, config.in_channels],
   batch: BATCH,
   flops,
-  seconds: round(seconds),
-  warmup_seconds_16x16: round(warmupSeconds),
-  gflops_per_s: round(flops / seconds / 1e9),
-  conv_matmul_seconds_at_measured_throughput: round(convMatmulSeconds),
-  conv_matmul_gflops_per_s: round(flops / convMatmulSeconds / 1e9),
-  overhead_ratio: round(seconds / convMatmulSeconds),
+  seconds: round(timed.wall),
+  cpu_seconds: round(timed.cpu),
+  gflops_per_s: round(flops / timed.wall / 1e9),
+  gflops_per_cpu_s: round(flops / timed.cpu / 1e9),
+  conv_matmul_seconds_at_measured_throughput: round(kernelTotal.wall),
+  conv_matmul_cpu_seconds_at_measured_throughput: round(kernelTotal.cpu),
+  overhead_ratio: round(timed.wall / kernelTotal.wall),
+  overhead_ratio_cpu: round(timed.cpu / kernelTotal.cpu),
+  warmup_seconds_16x16: round(warmup.wall),
+  load_average: [round(loadAtStart), round(loadavg()[0])],
   reference_seconds: { pytorch_cpu_2_threads: 4.2 },
   note: noteFor(info.choice),
 });
-report({
-  name: 'unet_step_kernels',
-  backend: info.choice,
-  by_kind: summarize(kernelSeconds),
-});
+report({ name: 'unet_step_kernels', backend: info.choice, by_kind: summarize(kernels) });
 if (process.env.UNET_BENCH_PROFILE === '1') {
   const profile = await tf.profile(() => {
     step(inputs);
     return [];
   });
   const byKernel = new Map<string, number>();
-  for (const k of profile.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + Number(k.kernelTimeMs));
+  // Fused ops appear twice (the op and its kernel); count kernels only.
+  for (const k of profile.kernels.filter((k) => !k.name.endsWith('__op'))) {
+    byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + Number(k.kernelTimeMs));
+  }
   report({
     name: 'unet_step_profile',
     backend: info.choice,
@@ -90,8 +115,13 @@ if (process.env.UNET_BENCH_PROFILE === '1') {
 tf.dispose(Object.values(inputs));
 model.dispose();
 
-/** Times every distinct conv/matmul shape of the step once (after a warm-up run) as the plain backend kernel. */
-function measureKernels(items: Work[]): Map<string, { seconds: number; flops: number; kind: string }> {
+interface KernelTime extends Timing {
+  flops: number;
+  kind: string;
+}
+
+/** Times every distinct conv/matmul shape of the step once, scaled by how often the step runs it. */
+function measureKernels(items: Work[]): Map<string, KernelTime> {
   const byShape = new Map<string, { item: Work; repeats: number }>();
   for (const item of items) {
     const key = workShapeKey(item);
@@ -100,74 +130,78 @@ function measureKernels(items: Work[]): Map<string, { seconds: number; flops: nu
     if (seen) seen.repeats += repeats;
     else byShape.set(key, { item, repeats });
   }
-  const result = new Map<string, { seconds: number; flops: number; kind: string }>();
+  const result = new Map<string, KernelTime>();
   for (const [key, { item, repeats }] of byShape) {
     const once = timeKernel(item);
     const single = item.kind === 'matmul' ? workFlops({ ...item, count: 1 }) : workFlops(item);
-    result.set(key, { seconds: once * repeats, flops: single * repeats, kind: item.where.split('.').pop() ?? item.kind });
+    result.set(key, {
+      wall: once.wall * repeats,
+      cpu: once.cpu * repeats,
+      flops: single * repeats,
+      kind: item.where.split('.').pop() ?? item.kind,
+    });
   }
   return result;
 }
 
 /**
- * One run of a conv or 2-D matmul of the item's shape, in seconds (operands made and freed outside the timing).
- * Weight operands (conv filters, projection matrices) are packed by a warm-up on a tiny input first, as they are
- * after the step's own warm-up; the attention matmuls, whose right operand is a fresh activation every call, are
- * timed cold, packing included, as the step runs them.
+ * One run of a conv or 2-D matmul of the item's shape (operands made and freed outside the timing). Weight operands
+ * (conv filters, projection matrices) are packed by a warm-up on a tiny input first, as they are after the step's
+ * own warm-up; the attention matmuls, whose right operand is a fresh activation every call, are timed cold, packing
+ * included, as the step runs them.
  */
-function timeKernel(item: Work): number {
+function timeKernel(item: Work): Timing {
   const activationOperand = /scores|weighted_values/.test(item.where);
   if (item.kind === 'conv') {
     const filter = tf.randomNormal([item.k, item.k, item.cin, item.cout]) as tf.Tensor4D;
-    const run = (size: number) => {
-      const x = tf.randomNormal([item.batch, size, size === item.h ? item.w : size, item.cin]) as tf.Tensor4D;
-      const start = performance.now();
-      const y = tf.conv2d(x, filter, 1, 'same');
-      y.dataSync();
-      const s = (performance.now() - start) / 1000;
-      tf.dispose([x, y]);
-      return s;
+    const run = (h: number, w: number) => {
+      const x = tf.randomNormal([item.batch, h, w, item.cin]) as tf.Tensor4D;
+      const t = measure(() => tf.conv2d(x, filter, 1, 'same').dispose());
+      x.dispose();
+      return t;
     };
-    run(Math.min(4, item.h));
-    const seconds = run(item.h);
+    run(Math.min(4, item.h), Math.min(4, item.w));
+    const t = run(item.h, item.w);
     filter.dispose();
-    return seconds;
+    return t;
   }
   const b = tf.randomNormal([item.k, item.n]) as tf.Tensor2D;
   const run = (rows: number) => {
     const a = tf.randomNormal([rows, item.k]) as tf.Tensor2D;
-    const start = performance.now();
-    const y = tf.matMul(a, b);
-    y.dataSync();
-    const s = (performance.now() - start) / 1000;
-    tf.dispose([a, y]);
-    return s;
+    const t = measure(() => tf.matMul(a, b).dispose());
+    a.dispose();
+    return t;
   };
   if (!activationOperand) run(1);
-  const seconds = run(item.m);
+  const t = run(item.m);
   b.dispose();
-  return seconds;
+  return t;
 }
 
-function summarize(m: Map<string, { seconds: number; flops: number; kind: string }>) {
-  const groups = new Map<string, { seconds: number; flops: number }>();
+function summarize(m: Map<string, KernelTime>) {
+  const groups = new Map<string, { wall: number; cpu: number; flops: number }>();
   for (const v of m.values()) {
-    const g = groups.get(v.kind) ?? { seconds: 0, flops: 0 };
-    g.seconds += v.seconds;
+    const g = groups.get(v.kind) ?? { wall: 0, cpu: 0, flops: 0 };
+    g.wall += v.wall;
+    g.cpu += v.cpu;
     g.flops += v.flops;
     groups.set(v.kind, g);
   }
   return Object.fromEntries(
-    [...groups].map(([k, g]) => [k, { seconds: round(g.seconds), gflop: round(g.flops / 1e9), gflops_per_s: round(g.flops / g.seconds / 1e9) }]),
+    [...groups].map(([k, g]) => [
+      k,
+      { seconds: round(g.wall), cpu_seconds: round(g.cpu), gflop: round(g.flops / 1e9), gflops_per_cpu_s: round(g.flops / g.cpu / 1e9) },
+    ]),
   );
 }
 
 function noteFor(backend: string): string {
-  const common = 'mid-size config, random weights; FLOPs = 2 x multiply-adds of every conv and matmul (attention included)';
+  const common =
+    'mid-size config, random weights; FLOPs = 2 x multiply-adds of every conv and matmul (attention included); the PyTorch figure is the reference CPU time for the same step';
   if (backend === 'wasm') {
-    return `${common}. wasm: XNNPACK single-threaded (tfjs disables wasm threads in Node); attention runs as 2-D matmuls per batch row and head because batched/transposed matmuls fall to a scalar loop here. On tfjs-node-gpu the same graph runs cuDNN convs and batched cuBLAS matmuls, where the per-head split is not needed and element-wise ops are far cheaper relative to convs.`;
+    return `${common}. wasm: XNNPACK on one thread (tfjs disables wasm threads in Node), so the step is bound by single-core conv throughput; attention runs as per-head 2-D matmuls because batched/transposed matmuls fall to a scalar loop here. On tfjs-node-gpu the attention takes the batched path (heads folded into batched matmuls), convs run on cuDNN, and the element-wise share of the step is larger relative to the much faster convs.`;
   }
-  return `${common}. Measured on ${backend}.`;
+  return `${common}. Measured on ${backend}; attention takes the batched-matmul path.`;
 }
 
 function round(x: number): number {
