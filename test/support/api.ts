@@ -7,7 +7,9 @@ export interface PublicJob {
   status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
   attempts: number;
   progress: { stage: string; step: number; total_steps: number } | null;
-  output: { images: { url: string; width: number; height: number; content_type: string; seed: number; bytes: number }[] } | null;
+  output: {
+    images: { url: string; width: number; height: number; content_type: string; seed: number; bytes: number }[];
+  } | null;
   error: { code: string; message: string } | null;
 }
 
@@ -21,13 +23,21 @@ export class Api {
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
     return fetch(`${this.baseUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${this.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: {
+        authorization: `Bearer ${this.apiKey}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   }
 
   /** `POST /v1/jobs`; returns the job (202 queued or 200 when done within `Prefer: wait`). */
-  async createJob(task: string, input: Record<string, unknown>, headers: Record<string, string> = {}): Promise<PublicJob> {
+  async createJob(
+    task: string,
+    input: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ): Promise<PublicJob> {
     const res = await this.request('POST', '/v1/jobs', { task, input }, headers);
     const text = await res.text();
     if (res.status !== 202 && res.status !== 200) throw new Error(`create ${task}: HTTP ${res.status} ${text}`);
@@ -57,7 +67,8 @@ export class Api {
     for (;;) {
       const job = await this.getJob(id);
       if (predicate(job)) return job;
-      if (Date.now() > deadline) throw new Error(`job ${id}: condition not met within ${timeoutMs} ms (status ${job.status})`);
+      if (Date.now() > deadline)
+        throw new Error(`job ${id}: condition not met within ${timeoutMs} ms (status ${job.status})`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -99,7 +110,10 @@ export interface SseEvent {
 
 /** Reads an SSE stream until `done` arrives (or the stream ends), returning every event in order. */
 export async function readSse(url: string, apiKey: string, timeoutMs = 120_000): Promise<SseEvent[]> {
-  const res = await fetch(url, { headers: { authorization: `Bearer ${apiKey}`, accept: 'text/event-stream' }, signal: AbortSignal.timeout(timeoutMs) });
+  const res = await fetch(url, {
+    headers: { authorization: `Bearer ${apiKey}`, accept: 'text/event-stream' },
+    signal: AbortSignal.timeout(timeoutMs),
+  });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toContain('text/event-stream');
   const events: SseEvent[] = [];
@@ -107,8 +121,7 @@ export async function readSse(url: string, apiKey: string, timeoutMs = 120_000):
   let buffer = '';
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
     buffer += decoder.decode(chunk, { stream: true });
-    let cut: number;
-    while ((cut = buffer.indexOf('\n\n')) >= 0) {
+    for (let cut = buffer.indexOf('\n\n'); cut >= 0; cut = buffer.indexOf('\n\n')) {
       const block = buffer.slice(0, cut);
       buffer = buffer.slice(cut + 2);
       const event: SseEvent = { event: 'message', data: '' };

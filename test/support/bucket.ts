@@ -16,5 +16,5 @@ export async function listKeys(s3: LocalS3, prefix: string): Promise<string[]> {
 /** The object prefix a job's results are written under, from one of its signed URLs (`.../results/<tenant>/<job>/0.png?...`). */
 export function resultPrefix(url: string): string {
   const path = decodeURIComponent(new URL(url).pathname);
-  return path.split('/').slice(2, -1).join('/') + '/';
+  return `${path.split('/').slice(2, -1).join('/')}/`;
 }

@@ -23,7 +23,13 @@ export async function startTestStack(opts: StackOptions = {}): Promise<Stack & {
     runners: 1,
     print: process.env.E2E_VERBOSE === '1' ? (line) => console.log(line) : undefined,
     ...opts,
-    runnerEnv: { LEASE_WAIT_MS: '2000', HEARTBEAT_INTERVAL_MS: '500', PROGRESS_INTERVAL_MS: '200', LOG_LEVEL: 'info', ...opts.runnerEnv },
+    runnerEnv: {
+      LEASE_WAIT_MS: '2000',
+      HEARTBEAT_INTERVAL_MS: '500',
+      PROGRESS_INTERVAL_MS: '200',
+      LOG_LEVEL: 'info',
+      ...opts.runnerEnv,
+    },
   });
   return Object.assign(stack, {
     async cleanup() {

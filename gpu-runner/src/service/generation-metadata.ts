@@ -14,7 +14,8 @@ export function generationMetadata(job: RunnerJob, imageIndex: number, runnerId:
     'job-id': job.id,
     task: job.task,
     'image-index': String(imageIndex),
-    seed: String(p.seed + imageIndex),
+    // The same uint32 the completion reports for this image (seed + index, wrapped as the protocol's seed field is).
+    seed: String((p.seed + imageIndex) >>> 0),
     width: String(p.width),
     height: String(p.height),
     steps: String(p.steps),
