@@ -3,7 +3,7 @@
  * creates an API key, then measures create, status and create+status with the rate limiter and queue in the path.
  * Prints one JSON line per scenario. Traffic is bounded in count and only goes to 127.0.0.1.
  *
- * Usage: npm run bench -w edge [-- --requests 2000 --concurrency 16 --runtime miniflare|wrangler --persist disk|memory]
+ * Usage: npm run bench -w edge [-- --requests 2000 --concurrency 16 --keys 1 --shards 8 --runtime miniflare|wrangler --persist disk|memory]
  *   miniflare (default): the deploy bundle served by Miniflare/workerd directly;
  *   wrangler: `wrangler dev`, which adds its own local proxy hop in front of the Worker.
  */
@@ -21,6 +21,8 @@ const argText = (name: string, fallback: string) => {
   return index > 0 ? process.argv[index + 1] : fallback;
 };
 const RUNTIME = argText('runtime', 'miniflare');
+const KEYS = argValue('keys', 1);
+const SHARDS = argValue('shards', 8);
 const PERSIST = argText('persist', 'disk') === 'memory' ? 'memory' : 'disk';
 const ADMIN_TOKEN = 'bench-admin-token';
 
@@ -68,6 +70,8 @@ function report(
       operations: latencies.length,
       requests_per_operation: requestsPerOp,
       concurrency: CONCURRENCY,
+      api_keys: KEYS,
+      queue_shards: SHARDS,
       runtime: RUNTIME,
       persist: RUNTIME === 'wrangler' ? 'disk' : PERSIST,
       requests_per_s: round((latencies.length * requestsPerOp) / seconds),
@@ -85,17 +89,22 @@ function report(
 }
 
 async function main() {
-  const vars = { ADMIN_TOKEN, QUEUE_CAP: '1000000' };
+  const vars = { ADMIN_TOKEN, QUEUE_CAP: '1000000', QUEUE_SHARDS: String(SHARDS) };
   const gateway = RUNTIME === 'wrangler' ? await startWranglerDev(vars) : await startMiniflareGateway(vars, PERSIST);
   try {
-    const keyResponse = await fetch(`${gateway.baseUrl}/v1/admin/keys`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'bench', limits: { requests_per_minute: 1_000_000, max_running_jobs: 10_000 } }),
-    });
-    if (keyResponse.status !== 201) throw new Error(`key creation failed: ${keyResponse.status}`);
-    const { key } = (await keyResponse.json()) as { key: string };
-    const auth = { authorization: `Bearer ${key}` };
+    const keys: string[] = [];
+    for (let i = 0; i < KEYS; i++) {
+      const keyResponse = await fetch(`${gateway.baseUrl}/v1/admin/keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `bench-${i}`, tenant: 'bench', limits: { requests_per_minute: 1_000_000, max_running_jobs: 10_000 } }),
+      });
+      if (keyResponse.status !== 201) throw new Error(`key creation failed: ${keyResponse.status}`);
+      keys.push(((await keyResponse.json()) as { key: string }).key);
+    }
+    let turn = 0;
+    // Requests rotate over the keys (one tenant), as traffic from several clients would.
+    const auth = () => ({ authorization: `Bearer ${keys[turn++ % keys.length]}` });
     const body = JSON.stringify({ task: 'text2image', input: { prompt: 'a lighthouse at dusk', steps: 30 } });
     const expect = async (response: Response, status: number) => {
       const text = await response.text();
@@ -108,14 +117,14 @@ async function main() {
         await expect(
           await fetch(`${gateway.baseUrl}/v1/jobs`, {
             method: 'POST',
-            headers: { ...auth, 'content-type': 'application/json' },
+            headers: { ...auth(), 'content-type': 'application/json' },
             body,
           }),
           202,
         ),
       ).id as string;
     const status = async (id: string) => {
-      await expect(await fetch(`${gateway.baseUrl}/v1/jobs/${id}`, { headers: auth }), 200);
+      await expect(await fetch(`${gateway.baseUrl}/v1/jobs/${id}`, { headers: auth() }), 200);
     };
 
     // Warm-up: JIT, Durable Object instantiation on every shard, connection pool.
