@@ -3,7 +3,8 @@
  * on the random-weight model unless KANDINSKY_WEIGHTS is set), many clients submitting at once. Prints JSON lines:
  * throughput and latency figures, and the invariants: every accepted job finished or failed visibly, none twice (one
  * completion and one set of result objects per job), and both rate limits (requests per minute, jobs in flight) held.
- * Exits 1 when an invariant is broken. Knobs: LOAD_CLIENTS (default 24), LOAD_RUNNERS (2), LOAD_TIMEOUT_S (300).
+ * Exits 1 when an invariant is broken. Knobs: LOAD_CLIENTS (default 24), LOAD_RUNNERS (2), LOAD_TIMEOUT_S (300),
+ * LOAD_MAX_BATCH (the runners' RUNNER_MAX_BATCH, 4).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 const CLIENTS = Number(process.env.LOAD_CLIENTS ?? 24);
 const RUNNERS = Number(process.env.LOAD_RUNNERS ?? 2);
 const TIMEOUT_MS = Number(process.env.LOAD_TIMEOUT_S ?? 300) * 1000;
+const MAX_BATCH = process.env.LOAD_MAX_BATCH ?? '4';
 const INPUT = { prompt: 'load test', size: '64x64', steps: 2, prior_steps: 2 };
 
 interface Submission {
@@ -95,7 +97,7 @@ async function main(): Promise<number> {
     stateDir,
     modelCacheDir: join(ROOT, '.local'),
     runners: RUNNERS,
-    runnerEnv: { LEASE_WAIT_MS: '2000', LOG_LEVEL: 'warn' },
+    runnerEnv: { LEASE_WAIT_MS: '2000', LOG_LEVEL: 'warn', RUNNER_MAX_BATCH: MAX_BATCH },
     keyLimits: { requests_per_minute: 100_000, max_running_jobs: CLIENTS },
   });
   const problems: string[] = [];
@@ -158,6 +160,7 @@ async function main(): Promise<number> {
       phase: 'throughput',
       clients: CLIENTS,
       runners: RUNNERS,
+      max_batch: Number(MAX_BATCH),
       accepted: accepted.length,
       rejected: subs.length - accepted.length,
       succeeded,
