@@ -11,8 +11,15 @@ access=${RGW_ACCESS_KEY:-contracttestkey}
 secret=${RGW_SECRET_KEY:-contract-test-secret-0123456789}
 
 if [[ $cmd == stop ]]; then
-  for pidfile in "$dir"/run/*.pid; do [[ -f $pidfile ]] && kill "$(cat "$pidfile")" 2>/dev/null || true; done
-  sleep 1
+  # Clients first, the monitor last (an OSD without its monitor can hang on SIGTERM); SIGKILL what is left after 10 s.
+  for name in client.rgw mgr.x osd.0 mon.a; do
+    pidfile=$dir/run/$name.pid
+    [[ -f $pidfile ]] || continue
+    pid=$(cat "$pidfile")
+    kill "$pid" 2>/dev/null || continue
+    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
   rm -rf "$dir"
   exit 0
 fi
