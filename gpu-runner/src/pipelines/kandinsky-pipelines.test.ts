@@ -134,6 +134,7 @@ describe('KandinskyPipelines (tiny converted models)', () => {
       rgb(40, 32, (x, y, c) => (x * 7 + y * 3 + c * 40) % 256),
       'png',
     );
+    const before = tf.memory().numTensors;
     const results = await Promise.all([
       pipelines.generate(quick({ task: 'variation', prompt: undefined, image: other })),
       pipelines.generate(
@@ -150,6 +151,7 @@ describe('KandinskyPipelines (tiny converted models)', () => {
       pipelines.generate(quick({ task: 'inpaint', image: image64, mask: image64, scheduler: 'ddpm' })),
       pipelines.generate(quick({ task: 'variation', prompt: undefined, image: other, negative_prompt: 'blurry' })),
     ]);
+    expect(tf.memory().numTensors).toBe(before);
     for (const r of results) expect([r.images[0].width, r.images[0].height]).toEqual([64, 64]);
     expect(results[2].images[0].contentType).toBe('image/jpeg');
     expect(results[1].parameters.inputs).toEqual([
