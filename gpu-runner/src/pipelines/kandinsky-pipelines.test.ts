@@ -127,6 +127,17 @@ describe('KandinskyPipelines (tiny converted models)', () => {
     await expect(run).rejects.toBeInstanceOf(GenerationCancelledError);
     expect(seen.filter((e) => e.stage === 'decoder')).toHaveLength(2);
     expect(tf.memory().numTensors).toBe(baseline);
+
+    // Cancelled inside the prior loop (DPM-Solver++ keeps history, which must be released too).
+    const early = new AbortController();
+    const cancelledInPrior = pipelines.generate(quick({ scheduler: 'dpmpp_2m', prior_steps: 4 }), {
+      signal: early.signal,
+      onProgress: (e) => {
+        if (e.stage === 'prior' && e.step === 1) early.abort();
+      },
+    });
+    await expect(cancelledInPrior).rejects.toThrow(/cancelled during prior/);
+    expect(tf.memory().numTensors).toBe(baseline);
   });
 
   it('runs variation (with and without a negative prompt), fuse, img2img and inpaint, concurrently', async () => {
