@@ -164,6 +164,7 @@ describe('job lifecycle through the HTTP APIs', () => {
     const job = await (await callJson('/v1/jobs', key.key, textJob())).json<PublicJob>();
     const events = await callJson(`/v1/jobs/${job.id}/events`, key.key);
     expect(events.headers.get('content-type')).toContain('text/event-stream');
+    expect(events.headers.get('x-request-id')).toMatch(/^req_/);
     const leased = (await lease())!;
     await runnerCall(`/v1/runner/jobs/${job.id}/heartbeat`, {
       lease_id: leased.lease.id,

@@ -49,6 +49,11 @@ runnerRoutes.post('/lease', async (c) => {
   }
   if (!grant) return c.body(null, 204);
   const { job, lease } = grant;
+  if (c.req.raw.signal?.aborted) {
+    // The runner hung up while waiting: give the job back now rather than burning an attempt on an orphaned lease.
+    await shardForJob(c.env, job.id).release(job.id, lease.id);
+    return c.body(null, 204);
+  }
   return c.json({
     job: {
       id: job.id,
