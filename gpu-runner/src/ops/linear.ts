@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs';
  */
 export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const inDim = x.shape[x.shape.length - 1];
-    const outDim = weight.shape[1];
+    const inDim = x.shape[x.shape.length - 1] as number;
+    const outDim = weight.shape[1] as number;
     const x2 = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [-1, inDim]);
     // Fused bias: added while the matmul writes its output.
     const y = tf.fused.matMul({ a: x2 as tf.Tensor2D, b: weight as tf.Tensor2D, bias });
