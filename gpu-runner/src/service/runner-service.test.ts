@@ -66,6 +66,23 @@ describe('startRunnerService', () => {
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
   });
 
+  it('turns /readyz to 503 as soon as draining starts, while a job may still finish', async () => {
+    const e = await env({ SHUTDOWN_GRACE_MS: '200' });
+    const service = await startRunnerService({
+      env: e,
+      createGenerator: async () => new FakeGenerator(),
+      log: silentLogger,
+    });
+    const base = `http://127.0.0.1:${service.healthPort}`;
+    const stopping = service.stop();
+    // The health port stays open until the job loop has stopped (its lease poll lasts up to LEASE_WAIT_MS=100).
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: 'not_ready', draining: true });
+    await stopping;
+    expect(service.metrics.ready.get()).toBe(0);
+  });
+
   it('refuses to start on a bad configuration, naming the variable', async () => {
     await expect(
       startRunnerService({ env: { ...(await env()), EDGE_URL: 'nope' }, log: silentLogger }),
