@@ -18,7 +18,7 @@ describe('loadRunnerConfig', () => {
     expect(c.RUNNER_ID).toBe('gpu-node.example-1');
     expect(c.PORT).toBe(9100);
     expect(c.RUNNER_TASKS).toEqual(['text2image', 'variation', 'fuse', 'img2img', 'inpaint']);
-    expect(c.RUNNER_MAX_BATCH).toBe(4);
+    expect(c.RUNNER_MAX_BATCH).toBe(1);
     expect(c.WARMUP).toBe(true);
   });
 

@@ -70,8 +70,11 @@ export const runnerEnvSchema = z.object({
       }
       return list as (typeof TASKS)[number][];
     }),
-  /** Most jobs of equal shape run together in one pass. 1 disables batching. */
-  RUNNER_MAX_BATCH: int(1, 16).default(4),
+  /**
+   * Most jobs of equal shape taken together as one batch (1 disables batching). Default 1: the pipelines still run a
+   * batch's jobs one after another, so holding extra leases only saves round trips while other runners could be idle.
+   */
+  RUNNER_MAX_BATCH: int(1, 16).default(1),
   /** Long-poll time of one lease request. */
   LEASE_WAIT_MS: int(0, 25_000).default(20_000),
   /** How often a held lease is extended (must be well under the edge's LEASE_TTL_SECONDS). */
