@@ -1,5 +1,6 @@
-import { env } from 'cloudflare:test';
+import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, inject, it } from 'vitest';
+import type { QueueShard } from '../src/durable/queue-shard';
 import { shardForJob } from '../src/jobs/shards';
 import { sha256Hex, toBase64 } from '../src/lib/crypto';
 import { webhookHeaders } from '../src/webhooks/sign';
@@ -279,6 +280,22 @@ describe('webhooks', () => {
     expect(delay).toBeGreaterThan(3_000);
     expect(delay).toBeLessThanOrEqual(5_000);
     expect(await received(name)).toHaveLength(1);
+
+    // Make the retry due now and fire the shard's alarm: the second attempt goes out with the same message id.
+    await runInDurableObject(shard, (instance: QueueShard, state) => {
+      state.storage.sql.exec(
+        'UPDATE webhook_deliveries SET next_attempt_at = ? WHERE job_id = ?',
+        Date.now() - 1,
+        job.id,
+      );
+      return instance.alarm();
+    });
+    const retried = await shard.webhookDeliveries(job.id);
+    expect(retried[0]).toMatchObject({ attempts: 2, last_status: 500 });
+    expect((retried[0].next_attempt_at as number) - Date.now()).toBeGreaterThan(25_000);
+    const deliveries = await received(name);
+    expect(deliveries).toHaveLength(2);
+    expect(deliveries[1].headers['webhook-id']).toBe(deliveries[0].headers['webhook-id']);
   });
 
   it('refuses private and loopback webhook targets in production mode', async () => {
