@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { setWasmBackendWithThreads, wasmThreadsFromEnv } from './wasm-threads.js';
 
 /** The backends the runner can use, fastest first. */
 export const BACKEND_PREFERENCE = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
@@ -25,13 +26,13 @@ let current: BackendInfo | undefined;
  * dependencies, missing where libtensorflow could not be downloaded), then wasm (SIMD), then the pure-JS cpu backend.
  * `KANDINSKY_BACKEND` (or `opts.prefer`) forces one choice and fails if it is unavailable.
  */
-export async function initBackend(
-  opts: { prefer?: string; log?: (msg: string) => void } = {},
-): Promise<BackendInfo> {
+export async function initBackend(opts: { prefer?: string; log?: (msg: string) => void } = {}): Promise<BackendInfo> {
   const forced = opts.prefer ?? process.env.KANDINSKY_BACKEND;
   if (forced !== undefined && forced !== '' && !(BACKEND_PREFERENCE as readonly string[]).includes(forced)) {
     throw new Error(`KANDINSKY_BACKEND must be one of ${BACKEND_PREFERENCE.join(', ')}; got "${forced}"`);
   }
+  // A malformed KANDINSKY_WASM_THREADS is a configuration error, not a reason to fall back to the cpu backend.
+  wasmThreadsFromEnv();
   const order: BackendChoice[] = forced ? [forced as BackendChoice] : [...BACKEND_PREFERENCE];
   const skipped: BackendInfo['skipped'] = [];
   for (const choice of order) {
@@ -69,8 +70,11 @@ async function tryBackend(choice: BackendChoice): Promise<string | undefined> {
       }
       case 'wasm': {
         await import('@tensorflow/tfjs-backend-wasm');
+        // Opt-in XNNPACK threads (KANDINSKY_WASM_THREADS); stock tfjs runs single-threaded in Node.
+        const threads = wasmThreadsFromEnv();
         // setBackend resolves false (it does not throw) when the .wasm binary cannot be loaded.
-        return (await tf.setBackend('wasm')) ? undefined : 'the wasm binary could not be loaded';
+        const ok = threads === undefined ? await tf.setBackend('wasm') : await setWasmBackendWithThreads(threads);
+        return ok ? undefined : 'the wasm binary could not be loaded';
       }
       case 'cpu':
         return (await tf.setBackend('cpu')) ? undefined : 'cpu backend failed to initialise';
