@@ -12,10 +12,11 @@ export interface SinusoidalTimestepConfig {
 
 /**
  * diffusers `Timesteps` (no weights) for a timestep that is a graph input: `[B]` float timesteps (or `[B, 1]`, what
- * `LayersModel.predict` may make of a vector) -> `[B, dim]` sinusoidal features.
+ * `LayersModel.predict` may make of a vector) -> `[B, dim]` sinusoidal features. Used by both the U-Net and the prior.
  */
 export class SinusoidalTimestepLayer extends ModuleLayer {
-  static readonly className = 'KdSinusoidalTimestep';
+  // Typed `string` so the legacy alias below can carry its own name.
+  static readonly className: string = 'KdSinusoidalTimestep';
   readonly cfg: SinusoidalTimestepConfig;
 
   constructor(args: ModuleLayerArgs & SinusoidalTimestepConfig) {
@@ -42,6 +43,15 @@ export class SinusoidalTimestepLayer extends ModuleLayer {
   }
 }
 tf.serialization.registerClass(SinusoidalTimestepLayer);
+
+/**
+ * The same layer under the class name the prior used to save (`KdTimestepColumn`), so priors converted before the two
+ * layers were merged still load from their `model.json`. New conversions save `KdSinusoidalTimestep`.
+ */
+export class LegacyTimestepColumnLayer extends SinusoidalTimestepLayer {
+  static override readonly className = 'KdTimestepColumn';
+}
+tf.serialization.registerClass(LegacyTimestepColumnLayer);
 
 export interface TimestepEmbeddingConfig {
   inChannels: number;

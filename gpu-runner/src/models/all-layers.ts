@@ -14,7 +14,6 @@ import './prior/last-token-layer.js';
 import './prior/prior-attention-mask-layer.js';
 import './prior/prior-tokens-layer.js';
 import './prior/prior-transformer-block.js';
-import './prior/timestep-column-layer.js';
 import '../layers/text-image-layers.js';
 import '../layers/timestep-embedding-layer.js';
 import '../layers/transformer-encoder-layer.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LayerNormLayer } from '../../layers/layer-norm-layer.js';
 import { LinearLayer } from '../../layers/linear-layer.js';
+import { SinusoidalTimestepLayer } from '../../layers/timestep-embedding-layer.js';
 import type { ComponentDefinition, ModelConfig } from '../component.js';
 import { ClipDenormalizeLayer } from './clip-denormalize-layer.js';
 import { LastTokenLayer } from './last-token-layer.js';
@@ -8,7 +9,6 @@ import { PriorAttentionMaskLayer } from './prior-attention-mask-layer.js';
 import { PRIOR_LAYER_NORM_EPS, type PriorConfig, parsePriorConfig } from './prior-config.js';
 import { PriorTokensLayer } from './prior-tokens-layer.js';
 import { PriorTransformerBlock } from './prior-transformer-block.js';
-import { TimestepColumnLayer } from './timestep-column-layer.js';
 
 type Sym = tf.SymbolicTensor;
 
@@ -46,9 +46,12 @@ export function buildPrior(c: PriorConfig): tf.LayersModel {
   const linearLayer = (name: string, inFeatures: number, outFeatures: number, postActivation?: string) =>
     new LinearLayer({ name, inFeatures, outFeatures, postActivation });
 
-  const timeProj = new TimestepColumnLayer({ name: 'time_proj', dim: inner, flipSinToCos: true, freqShift: 0 }).apply(
-    timestep,
-  ) as Sym;
+  const timeProj = new SinusoidalTimestepLayer({
+    name: 'time_proj',
+    dim: inner,
+    flipSinToCos: true,
+    freqShift: 0,
+  }).apply(timestep) as Sym;
   let time = linearLayer('time_embedding.linear_1', inner, c.time_embed_dim, c.time_embed_act_fn).apply(
     timeProj,
   ) as Sym;
