@@ -1,4 +1,4 @@
-/// <reference path="./s3rver.d.ts" />
+/// <reference path="../../../types/s3rver.d.ts" />
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
