@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { COMPONENT_MANIFEST, type ComponentManifest } from '../convert/convert-component.js';
 import { ModelFileError } from '../io/errors.js';
+import { digestMatches, fileDigest } from '../io/file-hash.js';
 import { decodeFloat16 } from '../io/half.js';
 import type { MemoryBudget } from '../tf/memory-budget.js';
 import type { ModelConfig } from './component.js';
@@ -85,18 +84,14 @@ export async function readManifest(dir: string): Promise<ComponentManifest> {
 async function verifyFiles(dir: string, manifest: ComponentManifest): Promise<void> {
   for (const [rel, expected] of Object.entries(manifest.files)) {
     const path = join(dir, rel);
-    const hash = createHash('sha256');
-    let bytes = 0;
-    try {
-      for await (const chunk of createReadStream(path)) {
-        hash.update(chunk as Buffer);
-        bytes += (chunk as Buffer).length;
-      }
-    } catch {
+    const got = await fileDigest(path).catch(() => {
       throw new ModelFileError('missing file listed in component.json', path);
-    }
-    if (bytes !== expected.bytes || hash.digest('hex') !== expected.sha256) {
-      throw new ModelFileError(`checksum mismatch (${bytes} bytes; expected ${expected.bytes}): the file is corrupt`, path);
+    });
+    if (!digestMatches(got, expected)) {
+      throw new ModelFileError(
+        `checksum mismatch (${got.bytes} bytes; expected ${expected.bytes}): the file is corrupt`,
+        path,
+      );
     }
   }
 }

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { COMPONENT_MANIFEST, type ComponentManifest } from '../convert/convert-component.js';
 import { ModelFileError } from '../io/errors.js';
+import { digestMatches, fileDigest } from '../io/file-hash.js';
 
 /** What a verified model folder holds. */
 export interface ModelFolderSummary {
@@ -42,9 +41,9 @@ export async function verifyModelFolder(dir: string, required: readonly string[]
     }
     components[entry.name] = manifest;
     for (const [rel, want] of Object.entries(manifest.files)) {
-      const got = await hashFile(join(dir, entry.name, rel));
+      const got = await fileDigest(join(dir, entry.name, rel)).catch(() => null);
       if (!got) problems.push(`${entry.name}/${rel} is missing`);
-      else if (got.bytes !== want.bytes || got.sha256 !== want.sha256) {
+      else if (!digestMatches(got, want)) {
         problems.push(
           `${entry.name}/${rel} is corrupt (checksum mismatch: ${got.bytes} bytes, expected ${want.bytes})`,
         );
@@ -60,18 +59,4 @@ export async function verifyModelFolder(dir: string, required: readonly string[]
   }
   if (problems.length) throw new ModelFileError(`not a usable converted model:\n  - ${problems.join('\n  - ')}`, dir);
   return { components, bytes };
-}
-
-async function hashFile(path: string): Promise<{ bytes: number; sha256: string } | null> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  try {
-    for await (const chunk of createReadStream(path)) {
-      hash.update(chunk as Uint8Array);
-      bytes += (chunk as Uint8Array).length;
-    }
-  } catch {
-    return null;
-  }
-  return { bytes, sha256: hash.digest('hex') };
 }

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { fileDigest } from '../io/file-hash.js';
 import { isNotFound } from './object-store.js';
 
 /** The model location is wrong or its files are damaged: the runner must not start. */
@@ -64,7 +65,7 @@ export async function resolveModelFolder(
     if (rel.split('/').some((part) => part === '..' || part === ''))
       throw new ModelSourceError(`refusing path ${rel} in ${MODEL_STORE_MANIFEST}`);
     const target = join(dir, ...rel.split('/'));
-    if ((await hashFile(target))?.sha256 === want.sha256) continue;
+    if ((await fileDigest(target).catch(() => null))?.sha256 === want.sha256) continue;
     await mkdir(dirname(target), { recursive: true });
     const res = await opts.s3.send(new GetObjectCommand({ Bucket: where.bucket, Key: key(rel) }));
     const hash = createHash('sha256');
@@ -90,18 +91,4 @@ export async function resolveModelFolder(
     `model: ${Object.keys(manifest.files).length} files listed in ${location}, ${fetched} downloaded into ${dir}`,
   );
   return dir;
-}
-
-async function hashFile(path: string): Promise<{ bytes: number; sha256: string } | null> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  try {
-    for await (const chunk of createReadStream(path)) {
-      hash.update(chunk as Uint8Array);
-      bytes += (chunk as Uint8Array).length;
-    }
-  } catch {
-    return null;
-  }
-  return { bytes, sha256: hash.digest('hex') };
 }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { fileDigest } from '../io/file-hash.js';
 
 /** The file listing written last to the model store: its presence means the upload is complete. */
 export const MODEL_STORE_MANIFEST = 'model-store.json';
@@ -50,8 +51,7 @@ export async function uploadModelFolder(
   let sent = 0;
   for (const path of paths) {
     const abs = join(localDir, ...path.split('/'));
-    const bytes = (await stat(abs)).size;
-    const sha256 = await sha256File(abs);
+    const { bytes, sha256 } = await fileDigest(abs);
     manifest.files[path] = { bytes, sha256 };
     const key = keyFor(target.prefix, path);
     if (await sameObject(target, key, bytes, sha256)) {
@@ -114,10 +114,4 @@ async function listFiles(root: string): Promise<string[]> {
   };
   await walk(root);
   return out;
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) hash.update(chunk);
-  return hash.digest('hex');
 }
