@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { headGeometry, splitHeads } from './attention-heads.js';
 
 /**
  * Multi-head attention as plain 2-D matmuls, one batch row and head at a time: `softmax(q_bh k_bhᵀ · scale + mask) v_bh`.
@@ -19,16 +20,12 @@ export function perHeadAttention(
   mask?: tf.Tensor,
 ): tf.Tensor3D {
   return tf.tidy(() => {
-    const [b, nq, inner] = q.shape;
-    const nk = k.shape[1];
-    const d = inner / heads;
-    const byHead = (t: tf.Tensor3D, n: number, perm: number[], shape: [number, number, number]) =>
-      tf.reshape(tf.transpose(tf.reshape(t, [b, n, heads, d]), perm), shape) as tf.Tensor3D;
+    const { batch: b, queries: nq, keys: nk, headDim: d } = headGeometry(q, k, heads);
     const headOf = (t: tf.Tensor3D, index: tf.Scalar) => tf.gather(t, index) as tf.Tensor as tf.Tensor2D;
     // The scale goes on q (Nq·d values) rather than on every score (Nq·Nk).
-    const qh = byHead(tf.mul(q, scale) as tf.Tensor3D, nq, [0, 2, 1, 3], [b * heads, nq, d]);
-    const khT = byHead(k, nk, [0, 2, 3, 1], [b * heads, d, nk]);
-    const vh = byHead(v, nk, [0, 2, 1, 3], [b * heads, nk, d]);
+    const qh = tf.reshape(splitHeads(tf.mul(q, scale) as tf.Tensor3D, heads), [b * heads, nq, d]) as tf.Tensor3D;
+    const khT = tf.reshape(splitHeads(k, heads, true), [b * heads, d, nk]) as tf.Tensor3D;
+    const vh = tf.reshape(splitHeads(v, heads), [b * heads, nk, d]) as tf.Tensor3D;
     const maskOf = maskSelector(mask, b, heads, nq, nk);
 
     const rows: tf.Tensor[] = [];

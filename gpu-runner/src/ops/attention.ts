@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { mergeHeads, splitHeads } from './attention-heads.js';
 import { perHeadAttention } from './attention-per-head.js';
 
 /**
@@ -31,17 +32,9 @@ export function batchedAttention(
   mask?: tf.Tensor,
 ): tf.Tensor3D {
   return tf.tidy(() => {
-    const [b, nq, inner] = q.shape;
-    const nk = k.shape[1];
-    const d = inner / heads;
-    const split = (t: tf.Tensor3D, n: number) => tf.transpose(tf.reshape(t, [b, n, heads, d]), [0, 2, 1, 3]);
-    const qh = split(q, nq);
-    const kh = split(k, nk);
-    const vh = split(v, nk);
-    let scores = tf.mul(tf.matMul(qh, kh, false, true), scale);
+    let scores = tf.mul(tf.matMul(splitHeads(q, heads), splitHeads(k, heads), false, true), scale);
     if (mask) scores = tf.add(scores, mask);
     const probs = tf.softmax(scores, -1);
-    const out = tf.matMul(probs, vh); // [b, heads, nq, d]
-    return tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [b, nq, inner]) as tf.Tensor3D;
+    return mergeHeads(tf.matMul(probs, splitHeads(v, heads)) as tf.Tensor4D);
   });
 }
