@@ -23,6 +23,9 @@ describe('createScheduler and scheduler configs', () => {
     expect(() => new UnclipScheduler({ beta_schedule: 'scaled_linear' })).toThrow(/beta_schedule/);
     expect(() => createScheduler('ddim', { timestep_spacing: 'trailing' })).toThrow(/timestep_spacing/);
     expect(() => createScheduler('ddim', { steps_offset: 'one' })).toThrow(/steps_offset must be a number/);
+    for (const name of ['ddim', 'ddpm'] as const) {
+      expect(() => createScheduler(name, { steps_offset: -1 })).toThrow(/steps_offset must be a non-negative integer/);
+    }
   });
 
   it('step() before setTimesteps() or past the end is an error', () => {

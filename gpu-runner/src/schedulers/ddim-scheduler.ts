@@ -1,14 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { addNoiseFromSchedule } from './add-noise.js';
-import type { NoiseSchedule } from './beta-schedules.js';
+import { checkSameShape, DiscreteScheduler, timestepAt } from './discrete-scheduler.js';
 import type { NoisingScheduler, SchedulerStepInput, SchedulerStepOutput } from './scheduler.js';
-import { SchedulerConfigError } from './scheduler.js';
 import {
   KANDINSKY_DDIM_CONFIG,
   type RawSchedulerConfig,
   read,
+  readStepsOffset,
   requireValue,
-  scheduleFromConfig,
 } from './scheduler-config.js';
 import { leadingTimesteps } from './timestep-spacing.js';
 
@@ -20,35 +19,21 @@ const f32 = Math.fround;
  * `prev = t - T // n` and `ᾱ_prev = ᾱ_0` below 0 (`set_alpha_to_one=False`). Leading spacing plus `steps_offset`,
  * as diffusers' `DDIMScheduler` with Kandinsky's config. Coefficients in float32 like the reference.
  */
-export class DdimScheduler implements NoisingScheduler {
+export class DdimScheduler extends DiscreteScheduler implements NoisingScheduler {
   readonly name = 'ddim' as const;
-  readonly initNoiseSigma = 1;
   readonly learnedVariance = false;
-  private readonly schedule: NoiseSchedule;
-  private readonly numTrainTimesteps: number;
   private readonly stepsOffset: number;
   private readonly finalAlphaCumprod: number;
-  private current: number[] = [];
 
   constructor(config: RawSchedulerConfig = KANDINSKY_DDIM_CONFIG) {
-    this.schedule = scheduleFromConfig(config, 'linear');
-    this.numTrainTimesteps = read(config, 'num_train_timesteps', 1000);
-    this.stepsOffset = read(config, 'steps_offset', 0);
+    super(config, 'linear');
+    this.stepsOffset = readStepsOffset(config);
     requireValue(config, 'prediction_type', ['epsilon'], 'epsilon');
     requireValue(config, 'thresholding', [false], false);
     requireValue(config, 'clip_sample', [false], true);
     requireValue(config, 'timestep_spacing', ['leading'], 'leading');
     const setAlphaToOne = read(config, 'set_alpha_to_one', true);
     this.finalAlphaCumprod = setAlphaToOne ? 1 : this.schedule.alphasCumprod[0];
-    if (!Number.isInteger(this.stepsOffset) || this.stepsOffset < 0) {
-      throw new SchedulerConfigError(
-        `scheduler config: steps_offset must be a non-negative integer, got ${this.stepsOffset}`,
-      );
-    }
-  }
-
-  get timesteps(): readonly number[] {
-    return this.current;
   }
 
   setTimesteps(count: number): void {
@@ -78,25 +63,4 @@ export class DdimScheduler implements NoisingScheduler {
   }
 
   dispose(): void {}
-}
-
-/** The timestep of step `index`, or a RangeError when the schedule has no such step. */
-export function timestepAt(timesteps: readonly number[], index: number): number {
-  if (!Number.isInteger(index) || index < 0 || index >= timesteps.length) {
-    throw new RangeError(
-      timesteps.length === 0
-        ? 'setTimesteps() must be called before step()'
-        : `step index ${index} is outside the ${timesteps.length}-step schedule`,
-    );
-  }
-  return timesteps[index];
-}
-
-/** Refuses a model output that is not shaped like the sample (e.g. learned-variance channels left in). */
-export function checkSameShape(modelOutput: tf.Tensor, sample: tf.Tensor, who: string): void {
-  if (modelOutput.shape.join() !== sample.shape.join()) {
-    throw new RangeError(
-      `${who} step: model output [${modelOutput.shape}] must have the sample's shape [${sample.shape}] (drop learned-variance channels first)`,
-    );
-  }
 }

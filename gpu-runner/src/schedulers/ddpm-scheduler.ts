@@ -1,16 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { noiseLike } from '../random/noise-source.js';
 import { addNoiseFromSchedule } from './add-noise.js';
-import type { NoiseSchedule } from './beta-schedules.js';
-import { checkSameShape, timestepAt } from './ddim-scheduler.js';
+import { checkSameShape, DiscreteScheduler, timestepAt } from './discrete-scheduler.js';
 import { dynamicThreshold } from './dynamic-threshold.js';
 import type { NoisingScheduler, SchedulerStepInput, SchedulerStepOutput } from './scheduler.js';
 import {
   KANDINSKY_DDPM_CONFIG,
   type RawSchedulerConfig,
   read,
+  readStepsOffset,
   requireValue,
-  scheduleFromConfig,
 } from './scheduler-config.js';
 import { leadingTimesteps } from './timestep-spacing.js';
 
@@ -24,23 +23,18 @@ const f32 = Math.fround;
  * `log σ² = f log β' + (1-f) log max(β̃, 1e-20)`, `β̃ = (1-ᾱ_prev)/(1-ᾱ_t) β'`, `f = (v + 1) / 2`;
  * `x_prev = μ + σ z` with fresh noise z for t > 0. Scalar coefficients in float32 like the reference.
  */
-export class DdpmScheduler implements NoisingScheduler {
+export class DdpmScheduler extends DiscreteScheduler implements NoisingScheduler {
   readonly name = 'ddpm' as const;
-  readonly initNoiseSigma = 1;
   readonly learnedVariance: boolean;
-  private readonly schedule: NoiseSchedule;
-  private readonly numTrainTimesteps: number;
   private readonly stepsOffset: number;
   private readonly thresholding: boolean;
   private readonly thresholdRatio: number;
   private readonly sampleMaxValue: number | null;
   private readonly clipRange: number | null;
-  private current: number[] = [];
 
   constructor(config: RawSchedulerConfig = KANDINSKY_DDPM_CONFIG) {
-    this.schedule = scheduleFromConfig(config, 'linear');
-    this.numTrainTimesteps = read(config, 'num_train_timesteps', 1000);
-    this.stepsOffset = read(config, 'steps_offset', 0);
+    super(config, 'linear');
+    this.stepsOffset = readStepsOffset(config);
     requireValue(config, 'prediction_type', ['epsilon'], 'epsilon');
     requireValue(config, 'timestep_spacing', ['leading'], 'leading');
     requireValue(config, 'variance_type', ['learned_range'], 'fixed_small');
@@ -49,10 +43,6 @@ export class DdpmScheduler implements NoisingScheduler {
     this.thresholdRatio = read(config, 'dynamic_thresholding_ratio', 0.995);
     this.sampleMaxValue = read<number | null>(config, 'sample_max_value', null);
     this.clipRange = read(config, 'clip_sample', true) ? read(config, 'clip_sample_range', 1.0) : null;
-  }
-
-  get timesteps(): readonly number[] {
-    return this.current;
   }
 
   setTimesteps(count: number): void {

@@ -1,14 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import type { NoiseSchedule } from './beta-schedules.js';
-import { checkSameShape, timestepAt } from './ddim-scheduler.js';
+import { checkSameShape, DiscreteScheduler, timestepAt } from './discrete-scheduler.js';
 import type { Scheduler, SchedulerStepInput, SchedulerStepOutput } from './scheduler.js';
-import {
-  KANDINSKY_DDIM_CONFIG,
-  type RawSchedulerConfig,
-  read,
-  requireValue,
-  scheduleFromConfig,
-} from './scheduler-config.js';
+import { KANDINSKY_DDIM_CONFIG, type RawSchedulerConfig, requireValue } from './scheduler-config.js';
 import { linspaceTimesteps } from './timestep-spacing.js';
 
 /**
@@ -25,25 +18,16 @@ import { linspaceTimesteps } from './timestep-spacing.js';
  * from t ≈ T/n is a blurred posterior mean, while a finite last step keeps the second-order update.
  * Uses only the ε channels (a learned-variance model's variance is dropped, as DDIM does).
  */
-export class DpmSolverMultistepScheduler implements Scheduler {
+export class DpmSolverMultistepScheduler extends DiscreteScheduler implements Scheduler {
   readonly name = 'dpmpp_2m' as const;
-  readonly initNoiseSigma = 1;
   readonly learnedVariance = false;
-  private readonly schedule: NoiseSchedule;
-  private readonly numTrainTimesteps: number;
-  private current: number[] = [];
   /** The previous step's data prediction D_{i-1} and its index, kept across steps. */
   private previous?: { index: number; denoised: tf.Tensor };
 
   /** Takes the decoder's training schedule (the DDIM config's betas by default). */
   constructor(config: RawSchedulerConfig = KANDINSKY_DDIM_CONFIG) {
-    this.schedule = scheduleFromConfig(config, 'linear');
-    this.numTrainTimesteps = read(config, 'num_train_timesteps', 1000);
+    super(config, 'linear');
     requireValue(config, 'prediction_type', ['epsilon'], 'epsilon');
-  }
-
-  get timesteps(): readonly number[] {
-    return this.current;
   }
 
   setTimesteps(count: number): void {

@@ -33,6 +33,15 @@ export function requireValue(
   return value;
 }
 
+/** `steps_offset` (added to every leading-spacing timestep): a non-negative integer, 0 when absent. */
+export function readStepsOffset(config: RawSchedulerConfig): number {
+  const stepsOffset = read(config, 'steps_offset', 0);
+  if (!Number.isInteger(stepsOffset) || stepsOffset < 0) {
+    throw new SchedulerConfigError(`scheduler config: steps_offset must be a non-negative integer, got ${stepsOffset}`);
+  }
+  return stepsOffset;
+}
+
 /** The training noise schedule a config describes (`linear` or `squaredcos_cap_v2`; no `trained_betas`). */
 export function scheduleFromConfig(config: RawSchedulerConfig, defaultBetaSchedule: string): NoiseSchedule {
   const numTrainTimesteps = read(config, 'num_train_timesteps', 1000);

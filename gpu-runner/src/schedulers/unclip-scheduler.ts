@@ -1,15 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { noiseLike } from '../random/noise-source.js';
-import type { NoiseSchedule } from './beta-schedules.js';
-import { checkSameShape, timestepAt } from './ddim-scheduler.js';
+import { checkSameShape, DiscreteScheduler, timestepAt } from './discrete-scheduler.js';
 import type { Scheduler, SchedulerStepInput, SchedulerStepOutput } from './scheduler.js';
-import {
-  KANDINSKY_UNCLIP_CONFIG,
-  type RawSchedulerConfig,
-  read,
-  requireValue,
-  scheduleFromConfig,
-} from './scheduler-config.js';
+import { KANDINSKY_UNCLIP_CONFIG, type RawSchedulerConfig, read, requireValue } from './scheduler-config.js';
 import { unclipTimesteps } from './timestep-spacing.js';
 
 const f32 = Math.fround;
@@ -23,25 +16,16 @@ const f32 = Math.fround;
  * `σ = exp(0.5 log max((1-ᾱ_prev)/(1-ᾱ_t) β, 1e-20))` and fresh noise z for t > 0.
  * Float32 coefficients matter here: at t = 999 `β` rounds to exactly 1, so the first step ignores x_t.
  */
-export class UnclipScheduler implements Scheduler {
+export class UnclipScheduler extends DiscreteScheduler implements Scheduler {
   readonly name = 'unclip' as const;
-  readonly initNoiseSigma = 1;
   readonly learnedVariance = false;
-  private readonly schedule: NoiseSchedule;
-  private readonly numTrainTimesteps: number;
   private readonly clipRange: number | null;
-  private current: number[] = [];
 
   constructor(config: RawSchedulerConfig = KANDINSKY_UNCLIP_CONFIG) {
-    this.schedule = scheduleFromConfig(config, 'squaredcos_cap_v2');
-    this.numTrainTimesteps = read(config, 'num_train_timesteps', 1000);
+    super(config, 'squaredcos_cap_v2');
     requireValue(config, 'prediction_type', ['sample'], 'epsilon');
     requireValue(config, 'variance_type', ['fixed_small_log'], 'fixed_small_log');
     this.clipRange = read(config, 'clip_sample', true) ? read(config, 'clip_sample_range', 1.0) : null;
-  }
-
-  get timesteps(): readonly number[] {
-    return this.current;
   }
 
   setTimesteps(count: number): void {
