@@ -108,6 +108,21 @@ const runnerPost = (summary: string, body: unknown, answer: unknown, extra: Reco
   },
 });
 
+/** An admin operation: tagged `admin`, behind the `ADMIN_TOKEN` bearer secret. */
+const adminOperation = (summary: string, responses: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  tags: ['admin'],
+  summary,
+  security: [{ adminToken: [] }],
+  ...extra,
+  responses,
+});
+
+/** Revoking a key, offered both as `DELETE /v1/admin/keys/{id}` and as `POST /v1/admin/keys/{id}/revoke`. */
+const revokeKeyOperation = adminOperation('Revoke an API key', {
+  '200': { description: 'The revoked key', content: json(ref('ApiKey')) },
+  ...errorResponses(401, 404),
+});
+
 let cached: Record<string, unknown> | null = null;
 
 /**
@@ -318,66 +333,38 @@ export function openApiDocument(): Record<string, unknown> {
         },
       ),
       '/v1/admin/keys': {
-        post: {
-          tags: ['admin'],
-          summary: 'Create an API key (plaintext key and webhook secret are returned once)',
-          security: [{ adminToken: [] }],
-          requestBody: { required: false, content: json(inputSchema(createKeySchema)) },
-          responses: {
-            '201': { description: 'The new key', content: json(ref('ApiKeyCreated')) },
-            ...errorResponses(400, 401),
-          },
-        },
+        post: adminOperation(
+          'Create an API key (plaintext key and webhook secret are returned once)',
+          { '201': { description: 'The new key', content: json(ref('ApiKeyCreated')) }, ...errorResponses(400, 401) },
+          { requestBody: { required: false, content: json(inputSchema(createKeySchema)) } },
+        ),
       },
       '/v1/admin/keys/{id}': {
-        get: {
-          tags: ['admin'],
-          summary: 'Get an API key',
-          security: [{ adminToken: [] }],
-          responses: { '200': { description: 'The key', content: json(ref('ApiKey')) }, ...errorResponses(401, 404) },
-        },
-        delete: {
-          tags: ['admin'],
-          summary: 'Revoke an API key',
-          security: [{ adminToken: [] }],
-          responses: {
-            '200': { description: 'The revoked key', content: json(ref('ApiKey')) },
-            ...errorResponses(401, 404),
-          },
-        },
+        get: adminOperation('Get an API key', {
+          '200': { description: 'The key', content: json(ref('ApiKey')) },
+          ...errorResponses(401, 404),
+        }),
+        delete: revokeKeyOperation,
       },
       '/v1/admin/queue': {
-        get: {
-          tags: ['admin'],
-          summary: 'Queue depth over all shards (autoscalers read `queued`)',
-          security: [{ adminToken: [] }],
-          responses: {
-            '200': {
-              description: 'Queue depth',
-              content: json({
-                type: 'object',
-                properties: {
-                  queued: { type: 'integer' },
-                  running: { type: 'integer' },
-                  pending_webhooks: { type: 'integer' },
-                  shards: { type: 'array', items: { type: 'object' } },
-                },
-              }),
-            },
-            ...errorResponses(401),
+        get: adminOperation('Queue depth over all shards (autoscalers read `queued`)', {
+          '200': {
+            description: 'Queue depth',
+            content: json({
+              type: 'object',
+              properties: {
+                queued: { type: 'integer' },
+                running: { type: 'integer' },
+                pending_webhooks: { type: 'integer' },
+                shards: { type: 'array', items: { type: 'object' } },
+              },
+            }),
           },
-        },
+          ...errorResponses(401),
+        }),
       },
       '/v1/admin/keys/{id}/revoke': {
-        post: {
-          tags: ['admin'],
-          summary: 'Revoke an API key',
-          security: [{ adminToken: [] }],
-          responses: {
-            '200': { description: 'The revoked key', content: json(ref('ApiKey')) },
-            ...errorResponses(401, 404),
-          },
-        },
+        post: revokeKeyOperation,
       },
     },
     components: {
