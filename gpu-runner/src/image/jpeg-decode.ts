@@ -1,7 +1,7 @@
 import { type ExifOrientation, readExifOrientation } from './exif-orientation.js';
 import { ImageInputError } from './image-errors.js';
-import { createRaster, type Raster } from './raster.js';
-import { compilePackageWasm } from './wasm-module.js';
+import type { Raster } from './raster.js';
+import { rgbFromWasmImage, squooshCodec, type WasmImageData } from './wasm-module.js';
 
 /** What a JPEG's marker segments say, read before decoding. */
 export interface JpegHeader {
@@ -46,23 +46,13 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader {
   throw new ImageInputError('corrupt', 'JPEG has no frame header');
 }
 
-interface WasmImageData {
-  width: number;
-  height: number;
-  data: Uint8ClampedArray;
-}
 type DecodeFn = (buffer: ArrayBuffer, options: { preserveOrientation: boolean }) => Promise<WasmImageData>;
-let decoder: Promise<DecodeFn> | undefined;
 
 /** MozJPEG's decoder (libjpeg-turbo's) compiled to wasm, loaded on first use. */
-function loadDecoder(): Promise<DecodeFn> {
-  decoder ??= (async () => {
-    const mod = await import('@jsquash/jpeg/decode.js');
-    await mod.init(await compilePackageWasm('@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm'));
-    return mod.default as unknown as DecodeFn;
-  })();
-  return decoder;
-}
+const loadDecoder = squooshCodec<DecodeFn>(
+  () => import('@jsquash/jpeg/decode.js'),
+  () => '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm',
+);
 
 /**
  * Decodes a grayscale or YCbCr JPEG to RGB with libjpeg-turbo's decoder (MozJPEG via `@jsquash/jpeg`): the same
@@ -89,11 +79,5 @@ export async function decodeJpegToRgb(bytes: Uint8Array, header: JpegHeader): Pr
       `JPEG decoded to ${img.width}x${img.height}, header says ${header.width}x${header.height}`,
     );
   }
-  const out = createRaster(img.width, img.height, 3);
-  for (let p = 0; p < img.width * img.height; p++) {
-    out.data[p * 3] = img.data[p * 4];
-    out.data[p * 3 + 1] = img.data[p * 4 + 1];
-    out.data[p * 3 + 2] = img.data[p * 4 + 2];
-  }
-  return out;
+  return rgbFromWasmImage(img);
 }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { createRaster, type Raster } from './raster.js';
 
 const require = createRequire(import.meta.url);
 
@@ -14,4 +15,48 @@ declare const WebAssembly: { compile(bytes: Uint8Array): Promise<WasmModule> };
  */
 export async function compilePackageWasm(specifier: string): Promise<WasmModule> {
   return WebAssembly.compile(await readFile(require.resolve(specifier)));
+}
+
+/** The RGBA pixels a Squoosh codec (`@jsquash/*`) decodes to or encodes from (the browser `ImageData` shape). */
+export interface WasmImageData {
+  width: number;
+  height: number;
+  data: Uint8ClampedArray;
+}
+
+/** The part of a Squoosh codec entry module (`@jsquash/<format>/decode.js` or `encode.js`) used here. */
+interface SquooshCodecEntry {
+  init(module: WasmModule): Promise<unknown>;
+  default: unknown;
+}
+
+/**
+ * Loads a Squoosh codec on first use: imports its entry module, initializes it with the package's wasm file (named
+ * by `wasmSpecifier`, which may decide at run time, e.g. a SIMD build) and resolves to the codec function. Every call
+ * shares the first call's promise, so each wasm module is compiled once per process.
+ */
+export function squooshCodec<CodecFn>(
+  importEntry: () => Promise<SquooshCodecEntry>,
+  wasmSpecifier: () => string | Promise<string>,
+): () => Promise<CodecFn> {
+  let codec: Promise<CodecFn> | undefined;
+  return () => {
+    codec ??= (async () => {
+      const [entry, specifier] = await Promise.all([importEntry(), wasmSpecifier()]);
+      await entry.init(await compilePackageWasm(specifier));
+      return entry.default as CodecFn;
+    })();
+    return codec;
+  };
+}
+
+/** The RGB raster of decoded RGBA pixels, alpha dropped as PIL's `convert("RGB")` does. */
+export function rgbFromWasmImage(img: WasmImageData): Raster {
+  const out = createRaster(img.width, img.height, 3);
+  for (let p = 0; p < img.width * img.height; p++) {
+    out.data[p * 3] = img.data[p * 4];
+    out.data[p * 3 + 1] = img.data[p * 4 + 1];
+    out.data[p * 3 + 2] = img.data[p * 4 + 2];
+  }
+  return out;
 }

@@ -1,45 +1,29 @@
 import { type ExifOrientation, readExifOrientation } from './exif-orientation.js';
 import { ImageInputError } from './image-errors.js';
-import { createRaster, type Raster } from './raster.js';
-import { compilePackageWasm, type WasmModule } from './wasm-module.js';
+import type { Raster } from './raster.js';
+import { rgbFromWasmImage, squooshCodec, type WasmImageData } from './wasm-module.js';
 
 /**
  * WebP through libwebp compiled to wasm (`@jsquash/webp`, Squoosh's build). The wasm modules are compiled from the
  * package's files on first use (the package's default loader fetches them by URL, which Node cannot do).
  */
 
-interface WasmImageData {
-  width: number;
-  height: number;
-  data: Uint8ClampedArray;
-}
 type DecodeFn = (buffer: ArrayBuffer) => Promise<WasmImageData>;
 type EncodeFn = (image: WasmImageData, options: Record<string, number>) => Promise<ArrayBuffer>;
 
-let decoder: Promise<DecodeFn> | undefined;
-let encoder: Promise<EncodeFn> | undefined;
+const loadDecoder = squooshCodec<DecodeFn>(
+  () => import('@jsquash/webp/decode.js'),
+  () => '@jsquash/webp/codec/dec/webp_dec.wasm',
+);
 
-const compile = (file: string) => compilePackageWasm(`@jsquash/webp/codec/${file}`);
-
-function loadDecoder(): Promise<DecodeFn> {
-  decoder ??= (async () => {
-    const mod = await import('@jsquash/webp/decode.js');
-    await mod.init(await compile('dec/webp_dec.wasm'));
-    return mod.default as unknown as DecodeFn;
-  })();
-  return decoder;
-}
-
-function loadEncoder(): Promise<EncodeFn> {
-  encoder ??= (async () => {
-    const [mod, { simd }] = await Promise.all([import('@jsquash/webp/encode.js'), import('wasm-feature-detect')]);
-    // init() picks the SIMD build when the runtime has SIMD; hand it the matching module.
-    const wasm = await compile((await simd()) ? 'enc/webp_enc_simd.wasm' : 'enc/webp_enc.wasm');
-    await (mod.init as (m: WasmModule) => Promise<unknown>)(wasm);
-    return mod.default as unknown as EncodeFn;
-  })();
-  return encoder;
-}
+const loadEncoder = squooshCodec<EncodeFn>(
+  () => import('@jsquash/webp/encode.js'),
+  // init() picks the SIMD build when the runtime has SIMD; hand it the matching module.
+  async () => {
+    const { simd } = await import('wasm-feature-detect');
+    return (await simd()) ? '@jsquash/webp/codec/enc/webp_enc_simd.wasm' : '@jsquash/webp/codec/enc/webp_enc.wasm';
+  },
+);
 
 /** What a WebP file's RIFF chunks say, read before decoding (the canvas size for the pixel cap, EXIF orientation). */
 export function readWebpHeader(bytes: Uint8Array): {
@@ -88,13 +72,7 @@ export async function decodeWebpToRgb(bytes: Uint8Array): Promise<Raster> {
   } catch (err) {
     throw new ImageInputError('corrupt', `unreadable WebP: ${(err as Error).message}`);
   }
-  const out = createRaster(img.width, img.height, 3);
-  for (let p = 0; p < img.width * img.height; p++) {
-    out.data[p * 3] = img.data[p * 4];
-    out.data[p * 3 + 1] = img.data[p * 4 + 1];
-    out.data[p * 3 + 2] = img.data[p * 4 + 2];
-  }
-  return out;
+  return rgbFromWasmImage(img);
 }
 
 /** Encodes RGB as lossy WebP at `quality` (0..100), or lossless when `quality` is 100. */
