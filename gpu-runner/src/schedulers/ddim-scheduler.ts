@@ -1,15 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { addNoiseFromSchedule } from './add-noise.js';
-import { checkSameShape, DiscreteScheduler, timestepAt } from './discrete-scheduler.js';
+import { checkSameShape, timestepAt } from './discrete-scheduler.js';
+import { LeadingSpacingScheduler } from './leading-spacing-scheduler.js';
 import type { NoisingScheduler, SchedulerStepInput, SchedulerStepOutput } from './scheduler.js';
-import {
-  KANDINSKY_DDIM_CONFIG,
-  type RawSchedulerConfig,
-  read,
-  readStepsOffset,
-  requireValue,
-} from './scheduler-config.js';
-import { leadingTimesteps } from './timestep-spacing.js';
+import { KANDINSKY_DDIM_CONFIG, type RawSchedulerConfig, read, requireValue } from './scheduler-config.js';
 
 const f32 = Math.fround;
 
@@ -19,31 +13,24 @@ const f32 = Math.fround;
  * `prev = t - T // n` and `ᾱ_prev = ᾱ_0` below 0 (`set_alpha_to_one=False`). Leading spacing plus `steps_offset`,
  * as diffusers' `DDIMScheduler` with Kandinsky's config. Coefficients in float32 like the reference.
  */
-export class DdimScheduler extends DiscreteScheduler implements NoisingScheduler {
+export class DdimScheduler extends LeadingSpacingScheduler implements NoisingScheduler {
   readonly name = 'ddim' as const;
   readonly learnedVariance = false;
-  private readonly stepsOffset: number;
   private readonly finalAlphaCumprod: number;
 
   constructor(config: RawSchedulerConfig = KANDINSKY_DDIM_CONFIG) {
     super(config, 'linear');
-    this.stepsOffset = readStepsOffset(config);
     requireValue(config, 'prediction_type', ['epsilon'], 'epsilon');
     requireValue(config, 'thresholding', [false], false);
     requireValue(config, 'clip_sample', [false], true);
-    requireValue(config, 'timestep_spacing', ['leading'], 'leading');
     const setAlphaToOne = read(config, 'set_alpha_to_one', true);
     this.finalAlphaCumprod = setAlphaToOne ? 1 : this.schedule.alphasCumprod[0];
-  }
-
-  setTimesteps(count: number): void {
-    this.current = leadingTimesteps(count, this.numTrainTimesteps, this.stepsOffset);
   }
 
   step({ index, modelOutput, sample }: SchedulerStepInput): SchedulerStepOutput {
     const t = timestepAt(this.current, index);
     checkSameShape(modelOutput, sample, 'DDIM');
-    const prev = t - Math.floor(this.numTrainTimesteps / this.current.length);
+    const prev = this.previousTimestep(t);
     const ac = this.schedule.alphasCumprod;
     const alphaProd = ac[t];
     const alphaProdPrev = prev >= 0 ? ac[prev] : this.finalAlphaCumprod;

@@ -1,17 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { noiseLike } from '../random/noise-source.js';
 import { addNoiseFromSchedule } from './add-noise.js';
-import { checkSameShape, DiscreteScheduler, timestepAt } from './discrete-scheduler.js';
+import { checkSameShape, timestepAt } from './discrete-scheduler.js';
 import { dynamicThreshold } from './dynamic-threshold.js';
+import { LeadingSpacingScheduler } from './leading-spacing-scheduler.js';
 import type { NoisingScheduler, SchedulerStepInput, SchedulerStepOutput } from './scheduler.js';
-import {
-  KANDINSKY_DDPM_CONFIG,
-  type RawSchedulerConfig,
-  read,
-  readStepsOffset,
-  requireValue,
-} from './scheduler-config.js';
-import { leadingTimesteps } from './timestep-spacing.js';
+import { KANDINSKY_DDPM_CONFIG, type RawSchedulerConfig, read, requireValue } from './scheduler-config.js';
 
 const f32 = Math.fround;
 
@@ -23,10 +17,9 @@ const f32 = Math.fround;
  * `log σ² = f log β' + (1-f) log max(β̃, 1e-20)`, `β̃ = (1-ᾱ_prev)/(1-ᾱ_t) β'`, `f = (v + 1) / 2`;
  * `x_prev = μ + σ z` with fresh noise z for t > 0. Scalar coefficients in float32 like the reference.
  */
-export class DdpmScheduler extends DiscreteScheduler implements NoisingScheduler {
+export class DdpmScheduler extends LeadingSpacingScheduler implements NoisingScheduler {
   readonly name = 'ddpm' as const;
   readonly learnedVariance: boolean;
-  private readonly stepsOffset: number;
   private readonly thresholding: boolean;
   private readonly thresholdRatio: number;
   private readonly sampleMaxValue: number | null;
@@ -34,19 +27,13 @@ export class DdpmScheduler extends DiscreteScheduler implements NoisingScheduler
 
   constructor(config: RawSchedulerConfig = KANDINSKY_DDPM_CONFIG) {
     super(config, 'linear');
-    this.stepsOffset = readStepsOffset(config);
     requireValue(config, 'prediction_type', ['epsilon'], 'epsilon');
-    requireValue(config, 'timestep_spacing', ['leading'], 'leading');
     requireValue(config, 'variance_type', ['learned_range'], 'fixed_small');
     this.learnedVariance = true;
     this.thresholding = read(config, 'thresholding', false);
     this.thresholdRatio = read(config, 'dynamic_thresholding_ratio', 0.995);
     this.sampleMaxValue = read<number | null>(config, 'sample_max_value', null);
     this.clipRange = read(config, 'clip_sample', true) ? read(config, 'clip_sample_range', 1.0) : null;
-  }
-
-  setTimesteps(count: number): void {
-    this.current = leadingTimesteps(count, this.numTrainTimesteps, this.stepsOffset);
   }
 
   step({ index, modelOutput, sample, noise }: SchedulerStepInput): SchedulerStepOutput {
@@ -57,7 +44,7 @@ export class DdpmScheduler extends DiscreteScheduler implements NoisingScheduler
         `DDPM learned_range step: model output [${modelOutput.shape}] must carry ε and variance channels for a sample of [${sample.shape}]`,
       );
     }
-    const prev = t - Math.floor(this.numTrainTimesteps / this.current.length);
+    const prev = this.previousTimestep(t);
     const ac = this.schedule.alphasCumprod;
     const alphaProd = ac[t];
     const alphaProdPrev = prev >= 0 ? ac[prev] : 1;
