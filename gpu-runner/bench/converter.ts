@@ -2,8 +2,9 @@
  * Converter throughput: writes a full-size MoVQ checkpoint (all 431 real keys and shapes, random values, ~271 MB)
  * and converts it, reporting MB/s of checkpoint read -> transposed -> sharded -> hashed, for fp32 and fp16 output.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertComponent } from '../src/convert/convert-component.js';

@@ -55,7 +55,12 @@ for (const { def, inputs, shape } of cases) {
   const { main } = def.buildGraphs(config);
   randomizeWeights([main]);
   const x = inputs();
-  const run = () => tf.tidy(() => (main.predict(x) as tf.Tensor[]).forEach((t) => t.dataSync()));
+  const run = () =>
+    tf.tidy(() =>
+      (main.predict(x) as tf.Tensor[]).forEach((t) => {
+        t.dataSync();
+      }),
+    );
   run(); // warm-up: kernels compiled, weights uploaded
   const seconds = await timeOnce(run);
   report({

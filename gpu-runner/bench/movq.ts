@@ -10,7 +10,9 @@ import { initBackend } from '../src/tf/backend.js';
 import { randomizeWeights, report, timeOnce } from './util.js';
 
 const info = await initBackend();
-const config = JSON.parse(readFileSync(join(import.meta.dirname, '../test/fixtures/full-keys/movq_config.json'), 'utf8'));
+const config = JSON.parse(
+  readFileSync(join(import.meta.dirname, '../test/fixtures/full-keys/movq_config.json'), 'utf8'),
+);
 const { decoder } = movqDefinition.buildGraphs(config);
 randomizeWeights([decoder]);
 const run = (size: number) =>

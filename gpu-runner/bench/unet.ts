@@ -13,10 +13,10 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { buildUNet } from '../src/models/unet/unet.js';
 import { parseUNetConfig } from '../src/models/unet/unet-config.js';
 import { runUNet, type UNetInputs } from '../src/models/unet/unet-step.js';
-import { type Work, unetWorkload, workFlops, workShapeKey } from '../src/models/unet/unet-workload.js';
-import { buildUNet } from '../src/models/unet/unet.js';
+import { unetWorkload, type Work, workFlops, workShapeKey } from '../src/models/unet/unet-workload.js';
 import { initBackend } from '../src/tf/backend.js';
 import { randomizeWeights, report } from './util.js';
 
@@ -60,7 +60,10 @@ const step = (x: UNetInputs) => {
 
 // Warm-up on a small latent: XNNPACK creates its operators and packs every weight once (kept across sizes), and the
 // attention blocks cut their per-head weights, at a fraction of a full step's cost.
-const small = { ...inputs, sample: tf.randomNormal([BATCH, 16, 16, config.in_channels], 0, 1, 'float32', 5) as tf.Tensor4D };
+const small = {
+  ...inputs,
+  sample: tf.randomNormal([BATCH, 16, 16, config.in_channels], 0, 1, 'float32', 5) as tf.Tensor4D,
+};
 const warmup = measure(() => step(small));
 small.sample.dispose();
 const timed = measure(() => step(inputs));
@@ -68,7 +71,10 @@ const timed = measure(() => step(inputs));
 const work = unetWorkload(config, BATCH, latent, latent, TEXT_TOKENS, info.choice === 'wasm' ? 'per-head' : 'batched');
 const flops = work.reduce((a, w) => a + workFlops(w), 0);
 const kernels = measureKernels(work);
-const kernelTotal = [...kernels.values()].reduce((a, k) => ({ wall: a.wall + k.wall, cpu: a.cpu + k.cpu }), { wall: 0, cpu: 0 });
+const kernelTotal = [...kernels.values()].reduce((a, k) => ({ wall: a.wall + k.wall, cpu: a.cpu + k.cpu }), {
+  wall: 0,
+  cpu: 0,
+});
 
 report({
   name: 'unet_step',
@@ -190,7 +196,12 @@ function summarize(m: Map<string, KernelTime>) {
   return Object.fromEntries(
     [...groups].map(([k, g]) => [
       k,
-      { seconds: round(g.wall), cpu_seconds: round(g.cpu), gflop: round(g.flops / 1e9), gflops_per_cpu_s: round(g.flops / g.cpu / 1e9) },
+      {
+        seconds: round(g.wall),
+        cpu_seconds: round(g.cpu),
+        gflop: round(g.flops / 1e9),
+        gflops_per_cpu_s: round(g.flops / g.cpu / 1e9),
+      },
     ]),
   );
 }

@@ -55,8 +55,24 @@ describe('kandinsky CLI', () => {
   it('generate: text to two PNGs of the requested size with seeds and parameters in the metadata', async () => {
     const out = join(dir, 'cat.png');
     const r = await run(
-      'generate', 'a red cat', '--weights', weights, '--out', out, '--size', '64x64', '--steps', '2',
-      '--prior-steps', '2', '--seed', '7', '--n', '2', '--backend', 'wasm',
+      'generate',
+      'a red cat',
+      '--weights',
+      weights,
+      '--out',
+      out,
+      '--size',
+      '64x64',
+      '--steps',
+      '2',
+      '--prior-steps',
+      '2',
+      '--seed',
+      '7',
+      '--n',
+      '2',
+      '--backend',
+      'wasm',
     );
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/cat-1\.png: 64x64 image\/png seed 7\n.*cat-2\.png: 64x64 image\/png seed 8/);
@@ -78,7 +94,17 @@ describe('kandinsky CLI', () => {
     } finally {
       if (saved !== undefined) process.env.KANDINSKY_WEIGHTS = saved;
     }
-    const f = await run('generate', '--task', 'fuse', '--weight', '1', '--out', join(dir, 'f.png'), '--weights', weights);
+    const f = await run(
+      'generate',
+      '--task',
+      'fuse',
+      '--weight',
+      '1',
+      '--out',
+      join(dir, 'f.png'),
+      '--weights',
+      weights,
+    );
     expect(f.err).toMatch(/each --weight must follow a --text or --image/);
     const s = await run('generate', 'x', '--out', join(dir, 's.png'), '--size', 'big');
     expect(s.err).toMatch(/--size must look like 512x512/);

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { type WeightDtype } from '../convert/convert-component.js';
+import type { WeightDtype } from '../convert/convert-component.js';
 import { convertModelFolder } from '../convert/convert-model-folder.js';
 import { progressBar } from './progress-bar.js';
 
@@ -50,7 +50,9 @@ export async function convertCommand(argv: string[]): Promise<number> {
     },
   });
   for (const [name, m] of Object.entries(result.components)) {
-    console.log(`${name}: ${m.referenceClass} -> ${m.graphs.join(', ')} (${m.parameterCount.toLocaleString('en-US')} parameters, ${m.dtype})`);
+    console.log(
+      `${name}: ${m.referenceClass} -> ${m.graphs.join(', ')} (${m.parameterCount.toLocaleString('en-US')} parameters, ${m.dtype})`,
+    );
   }
   for (const name of result.copied) console.log(`${name}: copied`);
   console.log(`done in ${((performance.now() - start) / 1000).toFixed(1)} s -> ${out}`);

@@ -66,7 +66,8 @@ export async function generateCommand(argv: string[]): Promise<number> {
   };
   if (!values.out) return fail('--out is required');
   const task = values.task as Task;
-  if (!['text2image', 'variation', 'fuse', 'img2img', 'inpaint'].includes(task)) return fail(`unknown --task "${task}"`);
+  if (!['text2image', 'variation', 'fuse', 'img2img', 'inpaint'].includes(task))
+    return fail(`unknown --task "${task}"`);
   const num = (name: string, v: string | undefined) => {
     if (v === undefined) return undefined;
     const x = Number(v);
@@ -125,7 +126,9 @@ export async function generateCommand(argv: string[]): Promise<number> {
     result.images.length === 1 ? values.out! : values.out!.replace(/(\.[^.]*)?$/, (ext) => `-${i + 1}${ext}`),
   );
   await Promise.all(result.images.map((img, i) => writeFile(outs[i], img.bytes)));
-  result.images.forEach((img, i) => console.log(`${outs[i]}: ${img.width}x${img.height} ${img.contentType} seed ${img.seed}`));
+  for (const [i, img] of result.images.entries()) {
+    console.log(`${outs[i]}: ${img.width}x${img.height} ${img.contentType} seed ${img.seed}`);
+  }
   console.error(`timings (ms): ${JSON.stringify(result.timingsMs)}`);
   return 0;
 }
@@ -136,7 +139,8 @@ async function fuseInputs(tokens: NonNullable<ReturnType<typeof parseArgs>['toke
   for (const t of tokens) {
     if (t.kind !== 'option') continue;
     if (t.name === 'text') inputs.push({ type: 'text', text: String(t.value), weight: Number.NaN });
-    else if (t.name === 'image') inputs.push({ type: 'image', image: await readFile(String(t.value)), weight: Number.NaN });
+    else if (t.name === 'image')
+      inputs.push({ type: 'image', image: await readFile(String(t.value)), weight: Number.NaN });
     else if (t.name === 'weight') {
       const last = inputs[inputs.length - 1];
       if (!last || !Number.isNaN(last.weight)) throw new Error('each --weight must follow a --text or --image');
@@ -153,7 +157,9 @@ async function resolveWeights(flag: string | undefined, random: boolean): Promis
     const { buildRandomModel } = await import('../service/random-model/build-random-model.js');
     const dir = join(homedir(), '.cache', 'kandinsky-ts', 'random-model');
     const model = await buildRandomModel(dir, { log: (m) => console.error(m) });
-    console.error(`using a RANDOM-WEIGHT model (${model.parameterCount.toLocaleString('en-US')} parameters): images will be noise-like`);
+    console.error(
+      `using a RANDOM-WEIGHT model (${model.parameterCount.toLocaleString('en-US')} parameters): images will be noise-like`,
+    );
     return model.dir;
   }
   const dir = flag ?? process.env.KANDINSKY_WEIGHTS;

@@ -4,7 +4,10 @@ import { convertCommand } from './convert-command.js';
 export type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: () => Promise<Command>; summary: string }> = {
-  convert: { run: async () => convertCommand, summary: 'convert a diffusers/transformers folder to TF.js layers models' },
+  convert: {
+    run: async () => convertCommand,
+    summary: 'convert a diffusers/transformers folder to TF.js layers models',
+  },
 };
 
 /** Registers a subcommand (used by modules that add commands, e.g. `weights`, `generate`, `serve`). */

@@ -6,7 +6,9 @@ export function progressBar(label: string): (done: number, total: number, extra?
     if (process.stderr.isTTY) {
       const width = 30;
       const filled = Math.round(frac * width);
-      process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(0)}% ${extra}   `);
+      process.stderr.write(
+        `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(0)}% ${extra}   `,
+      );
       if (frac === 1) process.stderr.write('\n');
     } else {
       const decile = Math.floor(frac * 10);

@@ -104,11 +104,19 @@ describe('converter', () => {
     const src = join(dir, 'badconfig');
     await mkdir(src, { recursive: true });
     await writeFile(join(src, 'config.json'), JSON.stringify({ _class_name: 'AutoencoderKL' }));
-    await expect(convertComponent(src, join(dir, 'x'))).rejects.toThrow(/unsupported component "AutoencoderKL"; supported: movq/);
+    await expect(convertComponent(src, join(dir, 'x'))).rejects.toThrow(
+      /unsupported component "AutoencoderKL"; supported: movq/,
+    );
     await writeFile(join(src, 'config.json'), '{"_class_name": "VQModel", ');
     await expect(convertComponent(src, join(dir, 'x'))).rejects.toThrow(/config\.json is not a JSON object/);
     const config = JSON.parse(await readFile(join(MOVQ, 'config.json'), 'utf8'));
-    await writeFile(join(src, 'config.json'), JSON.stringify({ ...config, up_block_types: ['FancyBlock', 'UpDecoderBlock2D', 'UpDecoderBlock2D', 'UpDecoderBlock2D'] }));
+    await writeFile(
+      join(src, 'config.json'),
+      JSON.stringify({
+        ...config,
+        up_block_types: ['FancyBlock', 'UpDecoderBlock2D', 'UpDecoderBlock2D', 'UpDecoderBlock2D'],
+      }),
+    );
     await expect(convertComponent(src, join(dir, 'x'))).rejects.toThrow(/unsupported up block FancyBlock/);
   });
 
@@ -119,12 +127,18 @@ describe('converter', () => {
     await writeFile(join(pipe, 'scheduler', 'scheduler_config.json'), '{"_class_name": "DDIMScheduler"}');
     await writeFile(
       join(pipe, 'model_index.json'),
-      JSON.stringify({ _class_name: 'KandinskyPipeline', movq: ['diffusers', 'VQModel'], scheduler: ['diffusers', 'DDIMScheduler'] }),
+      JSON.stringify({
+        _class_name: 'KandinskyPipeline',
+        movq: ['diffusers', 'VQModel'],
+        scheduler: ['diffusers', 'DDIMScheduler'],
+      }),
     );
     const result = await convertModelFolder(pipe, join(dir, 'pipe-out'));
     expect(Object.keys(result.components)).toEqual(['movq']);
     expect(result.copied).toEqual(['scheduler']);
-    await expect(readFile(join(dir, 'pipe-out', 'scheduler', 'scheduler_config.json'), 'utf8')).resolves.toContain('DDIM');
+    await expect(readFile(join(dir, 'pipe-out', 'scheduler', 'scheduler_config.json'), 'utf8')).resolves.toContain(
+      'DDIM',
+    );
   });
 });
 
@@ -148,7 +162,9 @@ describe('loader', () => {
     const afterFirst = tf.memory().numTensors;
     const err = await loadComponent(out, { budget }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(MemoryBudgetError);
-    expect((err as Error).message).toMatch(/cannot load movq .*\(4\.2 MiB\): the backend holds at most 6\.0 MiB, 1\.0 MiB is kept for activations, and movq .* 4\.2 MiB is already loaded/);
+    expect((err as Error).message).toMatch(
+      /cannot load movq .*\(4\.2 MiB\): the backend holds at most 6\.0 MiB, 1\.0 MiB is kept for activations, and movq .* 4\.2 MiB is already loaded/,
+    );
     expect(tf.memory().numTensors).toBe(afterFirst);
     first.dispose();
     expect(tf.memory().numTensors).toBe(before);
@@ -156,6 +172,8 @@ describe('loader', () => {
   });
 
   it('says what to do when a folder is not converted', async () => {
-    await expect(loadComponent(MOVQ)).rejects.toThrow(/not a converted component \(no component\.json\); run `kandinsky convert` first/);
+    await expect(loadComponent(MOVQ)).rejects.toThrow(
+      /not a converted component \(no component\.json\); run `kandinsky convert` first/,
+    );
   });
 });

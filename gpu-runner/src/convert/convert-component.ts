@@ -75,7 +75,10 @@ export async function convertComponent(
   try {
     plan = planComponent(def, config);
   } catch (err) {
-    throw new ModelFileError(`config.json does not describe a buildable ${def.kind}: ${(err as Error).message}`, srcDir);
+    throw new ModelFileError(
+      `config.json does not describe a buildable ${def.kind}: ${(err as Error).message}`,
+      srcDir,
+    );
   }
   const ckpt = await Checkpoint.open(srcDir);
   try {
@@ -93,8 +96,12 @@ export async function convertComponent(
       const dir = join(outDir, graph);
       await mkdir(dir, { recursive: true });
       const writer = new ShardWriter(dir, 'group1', shardBytes);
-      const manifestWeights: { name: string; shape: number[]; dtype: 'float32'; quantization?: { dtype: 'float16' } }[] =
-        [];
+      const manifestWeights: {
+        name: string;
+        shape: number[];
+        dtype: 'float32';
+        quantization?: { dtype: 'float16' };
+      }[] = [];
       for (const w of weights) {
         const parts: Float32Array[] = [];
         for (const s of w.sources) {

@@ -27,7 +27,11 @@ export function componentFolderName(kind: string, config: Record<string, unknown
  * prior repo and the decoder repo can share one output folder: the prior's `tokenizer` and `scheduler` become
  * `prior_tokenizer` and `prior_scheduler`.
  */
-export async function convertModelFolder(src: string, outDir: string, opts: ConvertOptions = {}): Promise<FolderConversion> {
+export async function convertModelFolder(
+  src: string,
+  outDir: string,
+  opts: ConvertOptions = {},
+): Promise<FolderConversion> {
   const folder = await readModelFolder(src);
   if (folder.type === 'component') {
     const config = await readConfig(src);
@@ -47,7 +51,8 @@ export async function convertModelFolder(src: string, outDir: string, opts: Conv
     } else if (entry.role === 'unknown') {
       throw new ModelFileError(`subfolder "${entry.name}" holds nothing this converter recognises`, entry.dir);
     } else {
-      const name = isPrior && (entry.name === 'tokenizer' || entry.name === 'scheduler') ? `prior_${entry.name}` : entry.name;
+      const name =
+        isPrior && (entry.name === 'tokenizer' || entry.name === 'scheduler') ? `prior_${entry.name}` : entry.name;
       await cp(entry.dir, join(outDir, name), { recursive: true });
       result.copied.push(name);
     }

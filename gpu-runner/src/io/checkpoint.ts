@@ -1,4 +1,4 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ModelFileError } from './errors.js';
 import { type HostTensor, SafetensorsFile, type TensorInfo } from './safetensors.js';
@@ -55,7 +55,8 @@ export class Checkpoint {
     const owner = new Map<string, SafetensorsFile>();
     for (const [key, shard] of Object.entries(index.weight_map)) {
       const file = byName.get(shard)!;
-      if (!file.tensors.has(key)) throw new ModelFileError(`the index maps "${key}" to ${shard}, which does not hold it`, path);
+      if (!file.tensors.has(key))
+        throw new ModelFileError(`the index maps "${key}" to ${shard}, which does not hold it`, path);
       owner.set(key, file);
     }
     return new Checkpoint(path, files, owner);

@@ -1,4 +1,4 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModelFileError } from './errors.js';
 
@@ -60,7 +60,9 @@ async function roleOf(dir: string): Promise<SubfolderRole> {
   const names = await readdir(dir).catch(() => [] as string[]);
   if (names.includes('scheduler_config.json')) return 'scheduler';
   if (names.includes('preprocessor_config.json')) return 'image_processor';
-  if (names.some((n) => ['tokenizer.json', 'vocab.json', 'sentencepiece.bpe.model', 'tokenizer_config.json'].includes(n))) {
+  if (
+    names.some((n) => ['tokenizer.json', 'vocab.json', 'sentencepiece.bpe.model', 'tokenizer_config.json'].includes(n))
+  ) {
     return 'tokenizer';
   }
   if (names.includes('config.json')) return 'model';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Checkpoint } from './checkpoint.js';
 import { ModelFileError } from './errors.js';
-import { SafetensorsFile, readSafetensors } from './safetensors.js';
+import { readSafetensors, SafetensorsFile } from './safetensors.js';
 import { writeSafetensors } from './safetensors-writer.js';
 
 let dir: string;
@@ -29,7 +29,11 @@ describe('safetensors reader', () => {
     const i64 = Buffer.from(new BigInt64Array([7n, -1n]).buffer);
     const path = join(dir, 'types.safetensors');
     let o = 0;
-    const at = (b: Buffer) => [o, (o += b.length)];
+    const at = (b: Buffer) => {
+      const begin = o;
+      o += b.length;
+      return [begin, o];
+    };
     await handWritten(
       path,
       {
@@ -57,7 +61,8 @@ describe('safetensors reader', () => {
     const t = await readSafetensors(path);
     expect(Array.from(t.get('x')!.data)).toEqual(Array.from(values));
     const h = t.get('h')!.data;
-    values.forEach((v, i) => expect(Math.abs(h[i] - v)).toBeLessThanOrEqual(Math.abs(v) * 2 ** -11 + 6e-8));
+    for (const [i, v] of values.entries())
+      expect(Math.abs(h[i] - v)).toBeLessThanOrEqual(Math.abs(v) * 2 ** -11 + 6e-8);
   });
 
   it('refuses a missing, truncated or corrupt file with one clear error naming the file', async () => {
@@ -69,7 +74,9 @@ describe('safetensors reader', () => {
 
     const truncated = join(dir, 'truncated.safetensors');
     await writeFile(truncated, bytes.subarray(0, bytes.length - 100));
-    await expect(SafetensorsFile.open(truncated)).rejects.toThrow(/truncated safetensors file: tensor "w" ends at byte/);
+    await expect(SafetensorsFile.open(truncated)).rejects.toThrow(
+      /truncated safetensors file: tensor "w" ends at byte/,
+    );
 
     const tiny = join(dir, 'tiny.safetensors');
     await writeFile(tiny, Buffer.from([1, 2, 3]));
@@ -110,7 +117,10 @@ describe('sharded checkpoints', () => {
     });
     await writeFile(
       join(sharded, 'model.safetensors.index.json'),
-      JSON.stringify({ metadata: {}, weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' } }),
+      JSON.stringify({
+        metadata: {},
+        weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' },
+      }),
     );
     const ckpt = await Checkpoint.open(sharded);
     try {
@@ -126,7 +136,10 @@ describe('sharded checkpoints', () => {
     const bad = join(dir, 'badindex');
     await import('node:fs/promises').then((fs) => fs.mkdir(bad, { recursive: true }));
     await writeSafetensors(join(bad, 's1.safetensors'), { a: { shape: [1], data: new Float32Array([1]) } });
-    await writeFile(join(bad, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { zzz: 's1.safetensors' } }));
+    await writeFile(
+      join(bad, 'model.safetensors.index.json'),
+      JSON.stringify({ weight_map: { zzz: 's1.safetensors' } }),
+    );
     await expect(Checkpoint.open(bad)).rejects.toThrow(/maps "zzz" to s1\.safetensors, which does not hold it/);
   });
 });

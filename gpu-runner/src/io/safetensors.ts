@@ -1,5 +1,5 @@
-import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { ModelFileError } from './errors.js';
 import { decodeBFloat16, decodeFloat16 } from './half.js';
 
@@ -62,7 +62,8 @@ export class SafetensorsFile {
     } catch (err) {
       throw new ModelFileError(`cannot read safetensors file (${(err as NodeJS.ErrnoException).code ?? err})`, path);
     }
-    if (size < 8) throw new ModelFileError(`not a safetensors file: ${size} bytes, shorter than the 8-byte header length`, path);
+    if (size < 8)
+      throw new ModelFileError(`not a safetensors file: ${size} bytes, shorter than the 8-byte header length`, path);
     const handle = await open(path, 'r');
     try {
       const lenBuf = Buffer.alloc(8);
@@ -156,7 +157,8 @@ function checkRanges(path: string, infos: TensorInfo[], dataStart: number, size:
   const sorted = [...infos].sort((a, b) => a.begin - b.begin);
   let cursor = dataStart;
   for (const info of sorted) {
-    if (info.begin < cursor) throw new ModelFileError(`corrupt safetensors file: tensor "${info.name}" overlaps another`, path);
+    if (info.begin < cursor)
+      throw new ModelFileError(`corrupt safetensors file: tensor "${info.name}" overlaps another`, path);
     if (info.end > size) {
       throw new ModelFileError(
         `truncated safetensors file: tensor "${info.name}" ends at byte ${info.end} but the file has ${size} bytes`,

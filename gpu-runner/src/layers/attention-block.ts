@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { multiHeadAttention } from '../ops/attention.js';
-import { unstackLeading } from '../ops/unstack-leading.js';
-import { HeadWeightCache } from './head-weight-cache.js';
 import { linear } from '../ops/linear.js';
 import { groupNorm } from '../ops/normalization.js';
 import { spatialNorm } from '../ops/spatial-norm.js';
-import { type InputShape, ModuleLayer, type ModuleLayerArgs, firstShape } from './module-layer.js';
+import { unstackLeading } from '../ops/unstack-leading.js';
+import { HeadWeightCache } from './head-weight-cache.js';
+import { firstShape, type InputShape, ModuleLayer, type ModuleLayerArgs } from './module-layer.js';
 import { declareSpatialNorm } from './norm-layers.js';
 
 export interface AttentionBlockConfig {
@@ -80,7 +80,7 @@ export class AttentionBlock extends ModuleLayer {
       const list = Array.isArray(inputs) ? inputs : [inputs];
       const x = list[0] as tf.Tensor4D;
       const [b, h, w, c] = x.shape;
-      const { heads, headDim, norm, groups, eps, addedKvDim } = this.cfg;
+      const { norm, groups, eps, addedKvDim } = this.cfg;
       const normed =
         norm === 'spatial'
           ? spatialNorm(x, list[1] as tf.Tensor4D, (n) => this.w(n), 'spatial_norm.')
@@ -116,7 +116,11 @@ export class AttentionBlock extends ModuleLayer {
    */
   private attendPerHead(tokens: tf.Tensor3D, context: tf.Tensor3D | undefined): tf.Tensor {
     const { heads, headDim } = this.cfg;
-    const spec = (p: string, factor = 1): [tf.Tensor, tf.Tensor, number] => [this.w(`${p}.weight`), this.w(`${p}.bias`), factor];
+    const spec = (p: string, factor = 1): [tf.Tensor, tf.Tensor, number] => [
+      this.w(`${p}.weight`),
+      this.w(`${p}.bias`),
+      factor,
+    ];
     const proj = this.headWeights.get(heads, {
       q: spec('to_q', 1 / Math.sqrt(headDim)),
       k: spec('to_k'),

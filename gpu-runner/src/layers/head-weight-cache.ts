@@ -23,7 +23,10 @@ export class HeadWeightCache {
    */
   get(heads: number, specs: Record<string, [tf.Tensor, tf.Tensor, number]>): Map<string, HeadProjection> {
     const sources = Object.values(specs).flatMap(([w, b]) => [w.dataId, b.dataId]);
-    const fresh = this.cached && this.cached.sources.length === sources.length && this.cached.sources.every((s, i) => s === sources[i]);
+    const fresh =
+      this.cached &&
+      this.cached.sources.length === sources.length &&
+      this.cached.sources.every((s, i) => s === sources[i]);
     if (fresh) return this.cached!.projections;
     this.dispose();
     const projections = new Map<string, HeadProjection>();

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { activation } from '../ops/activations.js';
 import { groupNorm } from '../ops/normalization.js';
 import { spatialNorm } from '../ops/spatial-norm.js';
-import { type InputShape, ModuleLayer, type ModuleLayerArgs, firstShape } from './module-layer.js';
+import { firstShape, type InputShape, ModuleLayer, type ModuleLayerArgs } from './module-layer.js';
 
 export interface GroupNormConfig {
   channels: number;
@@ -95,7 +95,12 @@ export class SpatialNormLayer extends ModuleLayer {
 tf.serialization.registerClass(SpatialNormLayer);
 
 /** A function that declares one weight on a layer (see `ModuleLayer.param`). */
-export type ParamDeclarer = (name: string, shape: number[], source?: string, layout?: 'conv2d' | 'linear' | 'plain') => void;
+export type ParamDeclarer = (
+  name: string,
+  shape: number[],
+  source?: string,
+  layout?: 'conv2d' | 'linear' | 'plain',
+) => void;
 
 /** Declares the six weights of a SpatialNorm under `prefix` (e.g. `norm1.`). */
 export function declareSpatialNorm(param: ParamDeclarer, prefix: string, channels: number, zqChannels: number): void {

@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { activation } from '../ops/activations.js';
 import { conv2d } from '../ops/conv2d.js';
 import { linear } from '../ops/linear.js';
-import { type NormModulation, groupNorm } from '../ops/normalization.js';
+import { groupNorm, type NormModulation } from '../ops/normalization.js';
 import { avgPool2x2, upsampleInteger } from '../ops/resample.js';
 import { spatialNorm } from '../ops/spatial-norm.js';
-import { type InputShape, ModuleLayer, type ModuleLayerArgs, firstShape } from './module-layer.js';
+import { firstShape, type InputShape, ModuleLayer, type ModuleLayerArgs } from './module-layer.js';
 import { declareSpatialNorm } from './norm-layers.js';
 
 export interface ResnetBlockConfig {

@@ -101,10 +101,11 @@ export class TextImageProjection extends ModuleLayer {
       const [text, image] = inputs as tf.Tensor[];
       const { crossAttentionDim: d, numImageTokens } = this.cfg;
       const b = image.shape[0];
-      const imageTokens = tf.reshape(
-        linear(image, this.w('image_embeds.weight'), this.w('image_embeds.bias')),
-        [b, numImageTokens, d],
-      );
+      const imageTokens = tf.reshape(linear(image, this.w('image_embeds.weight'), this.w('image_embeds.bias')), [
+        b,
+        numImageTokens,
+        d,
+      ]);
       const textTokens = linear(text, this.w('text_proj.weight'), this.w('text_proj.bias'));
       return tf.concat([imageTokens, textTokens], 1);
     });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { activation } from '../ops/activations.js';
 import { linear } from '../ops/linear.js';
 import { sinusoidalTimestepEmbedding } from '../ops/timestep-embedding.js';
-import { type InputShape, ModuleLayer, type ModuleLayerArgs, firstShape } from './module-layer.js';
+import { firstShape, type InputShape, ModuleLayer, type ModuleLayerArgs } from './module-layer.js';
 
 export interface SinusoidalTimestepConfig {
   dim: number;

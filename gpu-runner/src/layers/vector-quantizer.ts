@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { type InputShape, ModuleLayer, type ModuleLayerArgs, firstShape } from './module-layer.js';
+import { firstShape, type InputShape, ModuleLayer, type ModuleLayerArgs } from './module-layer.js';
 
 export interface VectorQuantizerConfig {
   numEmbeddings: number;

@@ -71,7 +71,9 @@ export async function readManifest(dir: string): Promise<ComponentManifest> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ModelFileError(
-      code === 'ENOENT' ? 'not a converted component (no component.json); run `kandinsky convert` first' : 'component.json is not valid JSON',
+      code === 'ENOENT'
+        ? 'not a converted component (no component.json); run `kandinsky convert` first'
+        : 'component.json is not valid JSON',
       code === 'ENOENT' ? dir : path,
     );
   }
@@ -124,7 +126,10 @@ async function loadGraph(dir: string): Promise<tf.LayersModel> {
           if (!variable) throw new ModelFileError(`weight ${spec.name} has no place in the model`, dir);
           const shape = variable.shape;
           if (shape.length !== spec.shape.length || shape.some((d, i) => d !== spec.shape[i])) {
-            throw new ModelFileError(`weight ${spec.name} has shape [${spec.shape}] but the model needs [${shape}]`, dir);
+            throw new ModelFileError(
+              `weight ${spec.name} has shape [${spec.shape}] but the model needs [${shape}]`,
+              dir,
+            );
           }
           const t = tf.tensor(values, spec.shape, 'float32');
           variable.write(t);
@@ -172,7 +177,8 @@ class ShardReader {
   private async openNext(): Promise<void> {
     await this.close();
     this.index++;
-    if (this.index >= this.paths.length) throw new ModelFileError('weight shards hold fewer bytes than model.json lists', this.dir);
+    if (this.index >= this.paths.length)
+      throw new ModelFileError('weight shards hold fewer bytes than model.json lists', this.dir);
     const path = join(this.dir, this.paths[this.index]);
     this.handle = await open(path, 'r');
     this.remaining = (await this.handle.stat()).size;

@@ -7,7 +7,14 @@ import { priorDefinition } from './prior/prior.js';
 import { unetDefinition } from './unet/unet.js';
 
 /** Every component this port can convert and run. Add new definitions here. */
-export const COMPONENTS: ComponentDefinition[] = [movqDefinition, priorDefinition, unetDefinition, mclipTextEncoderDefinition, clipTextEncoderDefinition, clipImageEncoderDefinition];
+export const COMPONENTS: ComponentDefinition[] = [
+  movqDefinition,
+  priorDefinition,
+  unetDefinition,
+  mclipTextEncoderDefinition,
+  clipTextEncoderDefinition,
+  clipImageEncoderDefinition,
+];
 
 /** Finds the definition for a `config.json`, or throws naming what was found. */
 export function componentFor(config: ModelConfig, where = 'config.json'): ComponentDefinition {

@@ -37,7 +37,13 @@ describe('perHeadAttention (2-D matmul formulation for wasm)', () => {
       tf.randomNormal([2, 7, 12], 0, 1, 'float32', 5),
       tf.randomNormal([2, 7, 12], 0, 1, 'float32', 6),
     ] as tf.Tensor3D[];
-    const mask = tf.mul(tf.randomUniform(shape as number[], 0, 1, 'float32', 7).greater(0.5).cast('float32'), -10000);
+    const mask = tf.mul(
+      tf
+        .randomUniform(shape as number[], 0, 1, 'float32', 7)
+        .greater(0.5)
+        .cast('float32'),
+      -10000,
+    );
     const a = perHeadAttention(q, k, v, 3, 0.3, mask);
     const b = batchedAttention(q, k, v, 3, 0.3, mask);
     expect(diff(a, b)).toBeLessThan(TOL);

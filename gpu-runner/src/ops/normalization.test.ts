@@ -7,7 +7,14 @@ import { groupNorm } from './normalization.js';
  * GroupNorm written out the textbook way on the host (float64), for checking the pooled formulation:
  * per sample and group, mean and biased variance over positions and the group's channels.
  */
-function hostGroupNorm(x: Float32Array, [n, h, w, c]: number[], groups: number, eps: number, gamma: number[], beta: number[]) {
+function hostGroupNorm(
+  x: Float32Array,
+  [n, h, w, c]: number[],
+  groups: number,
+  eps: number,
+  gamma: number[],
+  beta: number[],
+) {
   const out = new Float64Array(x.length);
   const per = c / groups;
   for (let b = 0; b < n; b++) {
@@ -20,7 +27,8 @@ function hostGroupNorm(x: Float32Array, [n, h, w, c]: number[], groups: number, 
       for (let p = 0; p < h * w; p++) for (let j = 0; j < per; j++) sq += (x[at(p, j)] - mean) ** 2;
       const inv = 1 / Math.sqrt(sq / (h * w * per) + eps);
       for (let p = 0; p < h * w; p++) {
-        for (let j = 0; j < per; j++) out[at(p, j)] = (x[at(p, j)] - mean) * inv * gamma[g * per + j] + beta[g * per + j];
+        for (let j = 0; j < per; j++)
+          out[at(p, j)] = (x[at(p, j)] - mean) * inv * gamma[g * per + j] + beta[g * per + j];
       }
     }
   }
@@ -54,7 +62,10 @@ describe('groupNorm', () => {
     const [g, b] = [tf.tensor1d(gamma), tf.tensor1d(beta)];
     const folded = groupNorm(x, g, b, 4, 1e-5, { scale, shift });
     const explicit = tf.tidy(() =>
-      tf.add(tf.mul(groupNorm(x, g, b, 4, 1e-5), tf.reshape(tf.add(scale, 1), [2, 1, 1, 8])), tf.reshape(shift, [2, 1, 1, 8])),
+      tf.add(
+        tf.mul(groupNorm(x, g, b, 4, 1e-5), tf.reshape(tf.add(scale, 1), [2, 1, 1, 8])),
+        tf.reshape(shift, [2, 1, 1, 8]),
+      ),
     );
     const err = tf.tidy(() => tf.max(tf.abs(tf.sub(folded, explicit))).dataSync()[0]);
     expect(err).toBeLessThan(1e-5);

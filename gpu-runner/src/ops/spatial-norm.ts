@@ -27,8 +27,16 @@ export function spatialNorm(
       SPATIAL_NORM_GROUPS,
       SPATIAL_NORM_EPS,
     );
-    const scale = conv2d(zqResized, weight(`${prefix}conv_y.weight`) as tf.Tensor4D, weight(`${prefix}conv_y.bias`) as tf.Tensor1D);
-    const shift = conv2d(zqResized, weight(`${prefix}conv_b.weight`) as tf.Tensor4D, weight(`${prefix}conv_b.bias`) as tf.Tensor1D);
+    const scale = conv2d(
+      zqResized,
+      weight(`${prefix}conv_y.weight`) as tf.Tensor4D,
+      weight(`${prefix}conv_y.bias`) as tf.Tensor1D,
+    );
+    const shift = conv2d(
+      zqResized,
+      weight(`${prefix}conv_b.weight`) as tf.Tensor4D,
+      weight(`${prefix}conv_b.bias`) as tf.Tensor1D,
+    );
     return tf.add(tf.mul(normed, scale), shift) as tf.Tensor4D;
   });
 }

@@ -9,12 +9,16 @@ describe('unstackLeading', () => {
   });
 
   it.each([1, 2, 5, 12])('splits %i rows in order, leaving nothing behind', (n) => {
-    const t = tf.tensor3d(Array.from({ length: n * 6 }, (_, i) => i), [n, 2, 3]);
+    const t = tf.tensor3d(
+      Array.from({ length: n * 6 }, (_, i) => i),
+      [n, 2, 3],
+    );
     const before = tf.memory().numTensors;
     const parts = unstackLeading(t);
     expect(tf.memory().numTensors).toBe(before + n);
     expect(parts.map((p) => p.shape)).toEqual(Array.from({ length: n }, () => [2, 3]));
-    parts.forEach((p, i) => expect(Array.from(p.dataSync())).toEqual([0, 1, 2, 3, 4, 5].map((v) => v + 6 * i)));
+    for (const [i, p] of parts.entries())
+      expect(Array.from(p.dataSync())).toEqual([0, 1, 2, 3, 4, 5].map((v) => v + 6 * i));
     tf.dispose([t, ...parts]);
   });
 });

@@ -25,7 +25,9 @@ describe('backend selection', () => {
   });
 
   it('rejects an unknown choice and fails clearly when a forced backend is unavailable', async () => {
-    await expect(initBackend({ prefer: 'gpu' })).rejects.toThrow(/KANDINSKY_BACKEND must be one of node-gpu, node, wasm, cpu/);
+    await expect(initBackend({ prefer: 'gpu' })).rejects.toThrow(
+      /KANDINSKY_BACKEND must be one of node-gpu, node, wasm, cpu/,
+    );
     const forced = await initBackend({ prefer: 'node-gpu' }).catch((e: Error) => e);
     if (forced instanceof Error) expect(forced.message).toMatch(/no usable TF\.js backend: node-gpu: /);
     await initBackend({ prefer: 'wasm' });

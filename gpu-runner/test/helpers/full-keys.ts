@@ -9,11 +9,15 @@ const DIR = join(FIXTURES, 'full-keys');
 
 /** Every key and shape of a full-size reference component (`<name>.txt`: `key<TAB>[d0, d1, ...]`). */
 export function fullSizeKeys(name: string): Map<string, number[]> {
-  const lines = readFileSync(join(DIR, `${name}.txt`), 'utf8').split('\n').filter(Boolean);
-  return new Map(lines.map((l) => {
-    const [key, shape] = l.split('\t');
-    return [key, JSON.parse(shape) as number[]];
-  }));
+  const lines = readFileSync(join(DIR, `${name}.txt`), 'utf8')
+    .split('\n')
+    .filter(Boolean);
+  return new Map(
+    lines.map((l) => {
+      const [key, shape] = l.split('\t');
+      return [key, JSON.parse(shape) as number[]];
+    }),
+  );
 }
 
 /** The full-size reference config of a component. */

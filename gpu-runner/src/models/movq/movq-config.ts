@@ -44,6 +44,7 @@ export function parseMoVQConfig(raw: ModelConfig): MoVQConfig {
   }
   for (const t of c.down_block_types) if (!DOWN_TYPES.has(t)) throw new Error(`VQModel: unsupported down block ${t}`);
   for (const t of c.up_block_types) if (!UP_TYPES.has(t)) throw new Error(`VQModel: unsupported up block ${t}`);
-  if (c.norm_type !== 'spatial' && c.norm_type !== 'group') throw new Error(`VQModel: unsupported norm_type ${c.norm_type}`);
+  if (c.norm_type !== 'spatial' && c.norm_type !== 'group')
+    throw new Error(`VQModel: unsupported norm_type ${c.norm_type}`);
   return { ...c, vq_embed_dim: c.vq_embed_dim ?? c.latent_channels };
 }

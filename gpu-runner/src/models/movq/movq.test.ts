@@ -7,8 +7,8 @@ import { useTestBackend } from '../../../test/helpers/backend.js';
 import { FIXTURES, fixture, maxAbsDiff, nchwToNhwc } from '../../../test/helpers/tensors.js';
 import { convertComponent } from '../../convert/convert-component.js';
 import type { HostTensor } from '../../io/safetensors.js';
-import { type LoadedComponent, loadComponent } from '../load-component.js';
 import type { VectorQuantizer } from '../../layers/vector-quantizer.js';
+import { type LoadedComponent, loadComponent } from '../load-component.js';
 
 /** fp32 parity tolerance against the PyTorch reference (max abs error). */
 const TOL = 1e-4;
@@ -53,7 +53,10 @@ describe('MoVQ parity with diffusers VQModel (tiny fixture, convert -> save -> l
 
   function probe(model: tf.LayersModel, layers: Record<string, string>, input: tf.Tensor): Record<string, number> {
     const names = Object.keys(layers);
-    const inspect = tf.model({ inputs: model.inputs, outputs: names.map((n) => model.getLayer(layers[n]).output as tf.SymbolicTensor) });
+    const inspect = tf.model({
+      inputs: model.inputs,
+      outputs: names.map((n) => model.getLayer(layers[n]).output as tf.SymbolicTensor),
+    });
     return tf.tidy(() => {
       const outs = inspect.predict(input) as tf.Tensor[];
       return Object.fromEntries(names.map((n, i) => [n, maxAbsDiff(outs[i], outputs.get(n)!, { nchw: true })]));

@@ -15,8 +15,21 @@ describe('parseUNetConfig', () => {
   });
 
   it.each([
-    ['down_block_types', ['CrossAttnDownBlock2D', 'SimpleCrossAttnDownBlock2D', 'SimpleCrossAttnDownBlock2D', 'SimpleCrossAttnDownBlock2D'], /unsupported down block CrossAttnDownBlock2D/],
-    ['up_block_types', ['UpBlock2D', 'SimpleCrossAttnUpBlock2D', 'SimpleCrossAttnUpBlock2D', 'ResnetUpsampleBlock2D'], /unsupported up block UpBlock2D/],
+    [
+      'down_block_types',
+      [
+        'CrossAttnDownBlock2D',
+        'SimpleCrossAttnDownBlock2D',
+        'SimpleCrossAttnDownBlock2D',
+        'SimpleCrossAttnDownBlock2D',
+      ],
+      /unsupported down block CrossAttnDownBlock2D/,
+    ],
+    [
+      'up_block_types',
+      ['UpBlock2D', 'SimpleCrossAttnUpBlock2D', 'SimpleCrossAttnUpBlock2D', 'ResnetUpsampleBlock2D'],
+      /unsupported up block UpBlock2D/,
+    ],
     ['mid_block_type', 'UNetMidBlock2DCrossAttn', /mid_block_type/],
     ['addition_embed_type', 'text', /addition_embed_type "text"/],
     ['encoder_hid_dim_type', 'text_proj', /encoder_hid_dim_type/],

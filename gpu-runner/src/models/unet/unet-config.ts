@@ -90,7 +90,8 @@ export function parseUNetConfig(raw: ModelConfig): UNetConfig {
   };
   const positiveInt = (key: string): number => {
     const v = c[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail(`${key} must be a positive integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
+      fail(`${key} must be a positive integer, got ${JSON.stringify(v)}`);
     return v as number;
   };
 
@@ -98,7 +99,11 @@ export function parseUNetConfig(raw: ModelConfig): UNetConfig {
   expect('encoder_hid_dim_type', ['text_image_proj'], 'only the Kandinsky 2.1 text_image_proj context is implemented');
   expect('mid_block_type', [MID_BLOCK_TYPE], 'only the SimpleCrossAttn mid block is implemented');
   expect('time_embedding_type', ['positional'], 'only sinusoidal time embeddings are implemented');
-  expect('resnet_time_scale_shift', ['default', 'scale_shift'], 'ada_group/spatial time conditioning is not implemented');
+  expect(
+    'resnet_time_scale_shift',
+    ['default', 'scale_shift'],
+    'ada_group/spatial time conditioning is not implemented',
+  );
   expect('attention_type', ['default'], 'gated attention is not implemented');
   for (const key of [
     'class_embed_type',
@@ -110,7 +115,12 @@ export function parseUNetConfig(raw: ModelConfig): UNetConfig {
   ]) {
     expect(key, [null, undefined], 'Kandinsky 2.1 leaves it unset and this port does not implement it');
   }
-  for (const key of ['center_input_sample', 'only_cross_attention', 'resnet_skip_time_act', 'mid_block_only_cross_attention']) {
+  for (const key of [
+    'center_input_sample',
+    'only_cross_attention',
+    'resnet_skip_time_act',
+    'mid_block_only_cross_attention',
+  ]) {
     expect(key, [false, null, undefined], 'Kandinsky 2.1 leaves it off and this port does not implement it');
   }
   if (c.norm_num_groups == null) fail('norm_num_groups null (no conv_norm_out) is not implemented');
@@ -139,7 +149,8 @@ export function parseUNetConfig(raw: ModelConfig): UNetConfig {
       fail(`block ${i}: ${ch} channels do not split into heads of ${headDims[i]}`);
     }
   });
-  if (boc[n - 1] % headDims[n - 1] !== 0) fail(`mid block: ${boc[n - 1]} channels do not split into heads of ${headDims[n - 1]}`);
+  if (boc[n - 1] % headDims[n - 1] !== 0)
+    fail(`mid block: ${boc[n - 1]} channels do not split into heads of ${headDims[n - 1]}`);
   if (Array.isArray(c.layers_per_block)) fail('a per-block layers_per_block list is not implemented');
   if (Array.isArray(c.cross_attention_dim)) fail('a per-block cross_attention_dim list is not implemented');
   for (const k of ['conv_in_kernel', 'conv_out_kernel']) {

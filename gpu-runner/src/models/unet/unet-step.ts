@@ -31,7 +31,9 @@ export function runUNet(model: tf.LayersModel, inputs: UNetInputs): tf.Tensor4D 
   if (h % factor !== 0 || w % factor !== 0) {
     throw new Error(`runUNet: latent ${h}x${w} must be a multiple of ${factor} in both dimensions`);
   }
-  return tf.tidy(() => model.predict([sample, tf.reshape(timestep, [b, 1]), textHidden, textEmbeds, imageEmbeds]) as tf.Tensor4D);
+  return tf.tidy(
+    () => model.predict([sample, tf.reshape(timestep, [b, 1]), textHidden, textEmbeds, imageEmbeds]) as tf.Tensor4D,
+  );
 }
 
 function downsamplerCount(model: tf.LayersModel): number {

@@ -102,7 +102,8 @@ export function unetWorkload(
   c.down_block_types.forEach((type, i) => {
     for (let j = 0; j < c.layers_per_block; j++) {
       resnet(`down_blocks.${i}.resnets.${j}`, hh, ww, j === 0 ? ch : boc[i], boc[i]);
-      if (type === 'SimpleCrossAttnDownBlock2D') attention(`down_blocks.${i}.attentions.${j}`, hh, ww, boc[i], c.attention_head_dim[i]);
+      if (type === 'SimpleCrossAttnDownBlock2D')
+        attention(`down_blocks.${i}.attentions.${j}`, hh, ww, boc[i], c.attention_head_dim[i]);
       skips.push(boc[i]);
     }
     ch = boc[i];
@@ -122,7 +123,8 @@ export function unetWorkload(
       const skip = skips.pop() ?? 0;
       resnet(`up_blocks.${i}.resnets.${j}`, hh, ww, ch + skip, o);
       ch = o;
-      if (type === 'SimpleCrossAttnUpBlock2D') attention(`up_blocks.${i}.attentions.${j}`, hh, ww, o, c.attention_head_dim[n - 1 - i]);
+      if (type === 'SimpleCrossAttnUpBlock2D')
+        attention(`up_blocks.${i}.attentions.${j}`, hh, ww, o, c.attention_head_dim[n - 1 - i]);
     }
     if (i < n - 1) {
       hh *= 2;

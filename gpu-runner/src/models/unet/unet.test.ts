@@ -8,7 +8,7 @@ import { FIXTURES, fixture, maxAbsDiff, nchwToNhwc } from '../../../test/helpers
 import { convertComponent } from '../../convert/convert-component.js';
 import type { HostTensor } from '../../io/safetensors.js';
 import { type LoadedComponent, loadComponent } from '../load-component.js';
-import { type UNetInputs, runUNet } from './unet-step.js';
+import { runUNet, type UNetInputs } from './unet-step.js';
 
 /** fp32 parity tolerance against the PyTorch reference (max abs error). */
 const TOL = 1e-4;
@@ -87,7 +87,13 @@ for (const name of ['unet', 'unet_inpaint']) {
         outputs: layers.map((l) => model.getLayer(l).output as tf.SymbolicTensor),
       });
       const errors: Record<string, number> = tf.tidy(() => {
-        const outs = probe.predict([x.sample, column(x.timestep), x.textHidden, x.textEmbeds, x.imageEmbeds]) as tf.Tensor[];
+        const outs = probe.predict([
+          x.sample,
+          column(x.timestep),
+          x.textHidden,
+          x.textEmbeds,
+          x.imageEmbeds,
+        ]) as tf.Tensor[];
         return Object.fromEntries(
           names.map((n) => {
             const got = outs[layers.indexOf(ACTIVATIONS[n])];

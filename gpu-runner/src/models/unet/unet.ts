@@ -6,7 +6,7 @@ import { ResnetBlock2D } from '../../layers/resnet-block.js';
 import { TextImageProjection, TextImageTimeEmbedding } from '../../layers/text-image-layers.js';
 import { SinusoidalTimestepLayer, TimestepEmbeddingLayer } from '../../layers/timestep-embedding-layer.js';
 import type { ComponentDefinition, ModelConfig } from '../component.js';
-import { NUM_IMAGE_TOKENS, type UNetConfig, parseUNetConfig } from './unet-config.js';
+import { NUM_IMAGE_TOKENS, parseUNetConfig, type UNetConfig } from './unet-config.js';
 
 type Sym = tf.SymbolicTensor;
 
@@ -67,7 +67,13 @@ export function buildUNet(c: UNetConfig): tf.LayersModel {
     numImageTokens: NUM_IMAGE_TOKENS,
   }).apply([textHidden, imageEmbeds]) as Sym;
 
-  const resnet = (name: string, cin: number, cout: number, x: Sym, opts: { resample?: 'up' | 'down'; scale?: number } = {}) =>
+  const resnet = (
+    name: string,
+    cin: number,
+    cout: number,
+    x: Sym,
+    opts: { resample?: 'up' | 'down'; scale?: number } = {},
+  ) =>
     new ResnetBlock2D({
       name,
       inChannels: cin,
@@ -108,7 +114,8 @@ export function buildUNet(c: UNetConfig): tf.LayersModel {
     const out = boc[i];
     for (let j = 0; j < c.layers_per_block; j++) {
       h = resnet(`down_blocks.${i}.resnets.${j}`, j === 0 ? channels : out, out, h);
-      if (type === 'SimpleCrossAttnDownBlock2D') h = attention(`down_blocks.${i}.attentions.${j}`, out, c.attention_head_dim[i], h);
+      if (type === 'SimpleCrossAttnDownBlock2D')
+        h = attention(`down_blocks.${i}.attentions.${j}`, out, c.attention_head_dim[i], h);
       skips.push({ x: h, channels: out });
     }
     channels = out;
@@ -139,7 +146,9 @@ export function buildUNet(c: UNetConfig): tf.LayersModel {
   });
 
   // 6. GroupNorm -> SiLU -> conv_out (noise and learned variance).
-  h = new GroupNormLayer({ name: 'conv_norm_out', channels, groups: c.norm_num_groups, eps: c.norm_eps }).apply(h) as Sym;
+  h = new GroupNormLayer({ name: 'conv_norm_out', channels, groups: c.norm_num_groups, eps: c.norm_eps }).apply(
+    h,
+  ) as Sym;
   const out = new Conv2dLayer({
     name: 'conv_out',
     inChannels: channels,
