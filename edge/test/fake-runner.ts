@@ -19,6 +19,7 @@ export interface Leased {
     id: string;
     task: string;
     attempt: number;
+    created_at: number;
     params: Record<string, unknown> & { n: number; seed: number; width: number; height: number };
     output: { prefix: string };
   };

@@ -16,6 +16,7 @@ interface PublicJob {
   id: string;
   status: string;
   attempts: number;
+  created_at: number;
   progress: { stage: string; step: number; total_steps: number } | null;
   input: Record<string, unknown>;
   output: { images: { url: string; width: number; seed: number }[]; urls_expire_at: number } | null;
@@ -46,6 +47,8 @@ describe('job lifecycle through the HTTP APIs', () => {
       attempt: 1,
       output: { prefix: `results/${key.tenant}/${job.id}/` },
     });
+    // The runner sees the accept time in ms (for its queue-wait metric); the public job shows seconds.
+    expect(Math.floor(leased.job.created_at / 1000)).toBe(job.created_at);
     const beat = await runnerCall(`/v1/runner/jobs/${job.id}/heartbeat`, {
       lease_id: leased.lease.id,
       progress: { stage: 'decoder', step: 3, total_steps: 20 },

@@ -59,6 +59,8 @@ runnerRoutes.post('/lease', async (c) => {
       id: job.id,
       task: job.task,
       attempt: job.attempts,
+      // When the job was accepted (epoch ms): lets runners report how long jobs wait in the queue.
+      created_at: job.created_at,
       params: job.params,
       output: { prefix: job.output_prefix },
     },

@@ -33,6 +33,8 @@ export interface RunnerJob {
   id: string;
   task: Task;
   attempt: number;
+  /** When the edge accepted the job (epoch ms); older edges may omit it. */
+  created_at?: number;
   params: JobParams;
   output: { prefix: string };
 }

@@ -185,7 +185,7 @@ export class RunnerWorker {
   }
 
   private track(job: RunnerJob, lease: Lease): ActiveJob {
-    const created = (job as { created_at?: unknown }).created_at;
+    const created = job.created_at;
     if (typeof created === 'number') this.metrics.queueWait.observe(Math.max(0, Date.now() - created) / 1000);
     this.log.info('leased job', { job: job.id, task: job.task, attempt: job.attempt, lease: lease.id });
     return { job, lease, state: 'running', leasedAt: Date.now() };
