@@ -33,7 +33,12 @@ export interface InpaintInput {
 
 /** One decoder run (diffusers `KandinskyPipeline` / `KandinskyImg2ImgPipeline` / `KandinskyInpaintPipeline`). */
 export interface DecoderRequest {
-  prompt: string;
+  /**
+   * The prompt of every image, or, for several requests batched into one run, each request's prompt with its image
+   * count in row order (the counts must add up to the embeddings' rows; the noise source must split its draws the
+   * same way, e.g. `RowBlockNoise`).
+   */
+  prompt: string | readonly PromptRows[];
   /** The unconditional text; the reference uses "" (the combined pipelines never forward a negative prompt here). */
   negativePrompt?: string;
   /** `[n, D]` image embeddings, one row per output image. */
@@ -49,6 +54,12 @@ export interface DecoderRequest {
   noise: NoiseSource;
   img2img?: Img2ImgInput;
   inpaint?: InpaintInput;
+}
+
+/** One request's prompt in a batched decoder run, and how many consecutive image rows it conditions. */
+export interface PromptRows {
+  prompt: string;
+  rows: number;
 }
 
 /**
@@ -101,7 +112,12 @@ export async function denoiseLatents(
   const keep: tf.Tensor[] = [];
   try {
     // 1. Text (cond, then uncond) and image conditioning, batched [uncond, cond].
-    const cond = encodeDecoderText(c, req.prompt, n);
+    const promptRows = typeof req.prompt === 'string' ? [{ prompt: req.prompt, rows: n }] : req.prompt;
+    const promptTotal = promptRows.reduce((sum, p) => sum + p.rows, 0);
+    if (promptTotal !== n) {
+      throw new PipelineParamError('prompt', `rows cover ${promptTotal} images but there are ${n} image embeddings`);
+    }
+    const cond = encodePromptRows(c, promptRows);
     keep.push(cond.pooled, cond.hidden);
     let textEmbeds = cond.pooled;
     let textHidden = cond.hidden;
@@ -193,6 +209,29 @@ function encodeDecoderText(
     const out = c.textEncoder.encode(ids, mask);
     return { pooled: repeatRows(out.pooled, n), hidden: repeatRows(out.hidden, n) };
   });
+}
+
+/** Each request's prompt encoded as alone ({@link encodeDecoderText}), stacked in row order. */
+function encodePromptRows(
+  c: DecoderComponents,
+  rows: readonly PromptRows[],
+): { pooled: tf.Tensor2D; hidden: tf.Tensor3D } {
+  const parts = rows.map((r) => encodeDecoderText(c, r.prompt, r.rows));
+  if (parts.length === 1) return parts[0];
+  try {
+    return {
+      pooled: tf.concat(
+        parts.map((p) => p.pooled),
+        0,
+      ),
+      hidden: tf.concat(
+        parts.map((p) => p.hidden),
+        0,
+      ),
+    };
+  } finally {
+    for (const p of parts) tf.dispose([p.pooled, p.hidden]);
+  }
 }
 
 /** MoVQ latents of the (single) input image, repeated for n images. */

@@ -18,12 +18,13 @@ import {
 import { type LoadedComponent, type LoadOptions, loadComponent } from '../models/load-component.js';
 import type { NoiseSource } from '../random/noise-source.js';
 import { PerImageNoise } from '../random/per-image-noise.js';
+import { RowBlockNoise } from '../random/row-block-noise.js';
 import { SeededNoise } from '../random/seeded-noise.js';
 import { createScheduler } from '../schedulers/create-scheduler.js';
 import type { RawSchedulerConfig } from '../schedulers/scheduler-config.js';
 import { loadClipTokenizer, loadXlmRobertaTokenizer, type PromptTokenizer } from '../tokenizers/index.js';
 import type { DecoderComponents, PriorComponents } from './components.js';
-import { denoiseLatents } from './decoder-stage.js';
+import { type DecoderRequest, denoiseLatents } from './decoder-stage.js';
 import { type FuseItem, runFusePrior, variationEmbeds } from './fuse-stage.js';
 import { type GenerationParams, type GenerationPlan, planGeneration } from './generation-request.js';
 import {
@@ -35,7 +36,7 @@ import {
   unetFrom,
 } from './model-adapters.js';
 import { PipelineParamError } from './pipeline-errors.js';
-import { type PriorResult, runPrior } from './prior-stage.js';
+import { type PriorResult, runPrior, runPriorBatch } from './prior-stage.js';
 import { type GenerationStage, type RunControl, throwIfCancelled } from './progress.js';
 
 /** Component folders of a converted model folder (see `convertModelFolder`). */
@@ -75,9 +76,10 @@ export interface GenerationResult {
 export interface GenerateOptions extends RunControl {
   /**
    * Replaces the seeded noise (image i: `SeededNoise(seed + i)`), e.g. to inject saved reference draws. Receives the
-   * image count; the returned source serves the whole run (prior, then decoder).
+   * image count (and, in {@link KandinskyPipelines.generateMany}, the request's index); the returned source serves
+   * that request's whole run (prior, then decoder).
    */
-  noise?: (n: number) => NoiseSource;
+  noise?: (n: number, request: number) => NoiseSource;
 }
 
 /**
@@ -151,14 +153,32 @@ export class KandinskyPipelines {
 
   /** Validates `params` (throwing {@link PipelineParamError} before any compute) and generates the images. */
   async generate(params: GenerationParams, opts: GenerateOptions = {}): Promise<GenerationResult> {
-    const plan = planGeneration(params);
-    if (plan.task === 'inpaint' && !this.unets.inpaint) {
+    const [result] = await this.generateMany([params], opts);
+    return result;
+  }
+
+  /**
+   * Generates several requests in one pass: every request is validated first (throwing {@link PipelineParamError}
+   * before any compute), then their images are stacked into one batch, so the prior and the U-Net run once per step
+   * for all of them (guidance batch included) and MoVQ decodes them together. Each image is the one its request
+   * would give alone (its noise comes from its own `seed + i` source). Batching needs text2image requests with equal
+   * {@link computeShape}: size, steps, guidance, prior steps and guidance, scheduler, and a negative prompt in all or
+   * none; prompts, negative prompts, seeds, `n` and output formats may differ. Progress is reported once per step for
+   * the whole batch and the signal cancels all of it. Returns one result per request, in order; `timingsMs` are the
+   * batch's.
+   */
+  async generateMany(paramsList: readonly GenerationParams[], opts: GenerateOptions = {}): Promise<GenerationResult[]> {
+    if (paramsList.length === 0) throw new PipelineParamError('requests', 'needs at least one request');
+    const plans = paramsList.map((params) => planGeneration(params));
+    if (plans.length > 1) checkBatchable(plans);
+    const [first] = plans;
+    if (first.task === 'inpaint' && !this.unets.inpaint) {
       throw new PipelineParamError(
         'task',
         'inpainting needs the unet_inpaint component, which this model folder lacks',
       );
     }
-    const inputs = await this.decodeInputs(plan);
+    const inputs = plans.length === 1 ? await this.decodeInputs(first) : { fuse: [] };
     const started = performance.now();
     const timings: Record<string, number> = {};
     let last = started;
@@ -171,27 +191,40 @@ export class KandinskyPipelines {
         opts.onProgress?.(event);
       },
     };
-    const noise = opts.noise
-      ? opts.noise(plan.n)
-      : new PerImageNoise(Array.from({ length: plan.n }, (_, i) => new SeededNoise(plan.seed + i)));
+    const noises = plans.map((plan, r) =>
+      opts.noise
+        ? opts.noise(plan.n, r)
+        : new PerImageNoise(Array.from({ length: plan.n }, (_, i) => new SeededNoise(plan.seed + i))),
+    );
     const owned: tf.Tensor[] = [];
     try {
-      const embeds = await this.imageEmbeddings(plan, inputs, noise, control, owned);
-      const image = await this.decode(plan, inputs, embeds, noise, control, owned);
+      let image: tf.Tensor4D;
+      if (plans.length === 1) {
+        const embeds = await this.imageEmbeddings(first, inputs, noises[0], control, owned);
+        image = await this.decode(first, inputs, embeds, noises[0], control, owned);
+      } else {
+        image = await this.text2imageBatch(plans, noises, control, owned);
+      }
       const rasters = await imageTensorToRasters(image);
-      const parameters = describe(plan);
-      const images: GeneratedImage[] = [];
-      for (const [i, raster] of rasters.entries()) {
-        images.push({
-          bytes: await encodeImage(raster, plan.outputFormat, { parameters: { ...parameters, seed: plan.seed + i } }),
-          width: raster.width,
-          height: raster.height,
-          contentType: OUTPUT_CONTENT_TYPES[plan.outputFormat],
-          seed: plan.seed + i,
-        });
+      const results: GenerationResult[] = [];
+      let row = 0;
+      for (const plan of plans) {
+        const parameters = describe(plan);
+        const images: GeneratedImage[] = [];
+        for (let i = 0; i < plan.n; i++) {
+          const raster = rasters[row++];
+          images.push({
+            bytes: await encodeImage(raster, plan.outputFormat, { parameters: { ...parameters, seed: plan.seed + i } }),
+            width: raster.width,
+            height: raster.height,
+            contentType: OUTPUT_CONTENT_TYPES[plan.outputFormat],
+            seed: plan.seed + i,
+          });
+        }
+        results.push({ images, timingsMs: timings, parameters });
       }
       timings.total = performance.now() - started;
-      return { images, timingsMs: timings, parameters };
+      return results;
     } finally {
       tf.dispose(owned);
     }
@@ -276,6 +309,7 @@ export class KandinskyPipelines {
     noise: NoiseSource,
     control: RunControl,
     owned: tf.Tensor[],
+    prompt: DecoderRequest['prompt'] = plan.prompt,
   ): Promise<tf.Tensor4D> {
     const initImage =
       inputs.image && (plan.task === 'img2img' || plan.task === 'inpaint')
@@ -294,7 +328,7 @@ export class KandinskyPipelines {
         { ...this.decoder, unet },
         {
           // The combined pipelines never pass the negative prompt to the decoder: its unconditional text is "".
-          prompt: plan.prompt,
+          prompt,
           imageEmbeds: embeds.imageEmbeds,
           negativeImageEmbeds: embeds.negativeImageEmbeds,
           height: plan.height,
@@ -322,8 +356,85 @@ export class KandinskyPipelines {
     }
   }
 
+  /** Text2image for several batchable plans: one prior pass, one decoder pass, one MoVQ decode. */
+  private async text2imageBatch(
+    plans: readonly GenerationPlan[],
+    noises: readonly NoiseSource[],
+    control: RunControl,
+    owned: tf.Tensor[],
+  ): Promise<tf.Tensor4D> {
+    const [first] = plans;
+    const perRequest = await runPriorBatch(
+      this.prior,
+      {
+        items: plans.map((plan, r) => ({
+          prompt: plan.prompt,
+          negativePrompt: plan.negativePrompt,
+          imagesPerPrompt: plan.n,
+          noise: noises[r],
+        })),
+        steps: first.priorSteps,
+        guidanceScale: first.priorGuidanceScale,
+        scheduler: this.priorScheduler(),
+      },
+      control,
+    );
+    for (const r of perRequest) owned.push(r.imageEmbeds, r.negativeImageEmbeds);
+    const embeds: PriorResult = {
+      imageEmbeds: tf.concat(
+        perRequest.map((r) => r.imageEmbeds),
+        0,
+      ),
+      negativeImageEmbeds: tf.concat(
+        perRequest.map((r) => r.negativeImageEmbeds),
+        0,
+      ),
+    };
+    owned.push(embeds.imageEmbeds, embeds.negativeImageEmbeds);
+    const noise = new RowBlockNoise(plans.map((plan, r) => ({ source: noises[r], rows: plan.n })));
+    const prompt = plans.map((plan) => ({ prompt: plan.prompt, rows: plan.n }));
+    return this.decode(first, { fuse: [] }, embeds, noise, control, owned, prompt);
+  }
+
   private priorScheduler() {
     return createScheduler('unclip', this.schedulerConfigs.unclip);
+  }
+}
+
+/**
+ * What shapes a batched run's computation; requests with equal shapes can share one pass. Output format is not part
+ * of it (each request's images are encoded on their own).
+ */
+export function computeShape(plan: GenerationPlan): Record<string, unknown> {
+  return {
+    task: plan.task,
+    width: plan.width,
+    height: plan.height,
+    steps: plan.steps,
+    guidance_scale: plan.guidanceScale,
+    prior_steps: plan.priorSteps,
+    prior_guidance_scale: plan.priorGuidanceScale,
+    scheduler: plan.scheduler,
+    negative_prompt_given: plan.negativePrompt !== undefined,
+  };
+}
+
+/** Refuses, before any compute, a batch that is not all text2image with one {@link computeShape}. */
+function checkBatchable(plans: readonly GenerationPlan[]): void {
+  const reference = computeShape(plans[0]);
+  for (const [r, plan] of plans.entries()) {
+    if (plan.task !== 'text2image') {
+      throw new PipelineParamError('task', `only text2image requests can be batched, request ${r} is ${plan.task}`);
+    }
+    const shape = computeShape(plan);
+    for (const [key, value] of Object.entries(reference)) {
+      if (shape[key] !== value) {
+        throw new PipelineParamError(
+          key,
+          `differs within the batch (request 0: ${JSON.stringify(value)}, request ${r}: ${JSON.stringify(shape[key])}); only equal-shaped requests run as one pass`,
+        );
+      }
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NoiseSource } from '../random/noise-source.js';
+import { RowBlockNoise } from '../random/row-block-noise.js';
 import type { Scheduler } from '../schedulers/scheduler.js';
 import { UnclipScheduler } from '../schedulers/unclip-scheduler.js';
 import { cfgBatch, concatRows, guide, repeatRows, scaleNoise, yieldToEventLoop } from './batching.js';
@@ -28,6 +29,25 @@ export interface PriorResult {
   negativeImageEmbeds: tf.Tensor2D;
 }
 
+/** One request of a batched prior run: its prompt, optional negative prompt, image count and own noise. */
+export interface PriorBatchItem {
+  prompt: string;
+  /** As {@link PriorRequest.negativePrompt}. */
+  negativePrompt?: string;
+  imagesPerPrompt: number;
+  /** This request's noise (image i's source serves its rows, see `PerImageNoise`). */
+  noise: NoiseSource;
+}
+
+/** Several prior requests sharing steps and guidance, run as one batch. */
+export interface PriorBatchRequest {
+  items: readonly PriorBatchItem[];
+  steps: number;
+  guidanceScale: number;
+  /** Defaults to a fresh UnCLIP scheduler with Kandinsky's config. */
+  scheduler?: Scheduler;
+}
+
 /**
  * Samples CLIP image embeddings from text with the diffusion prior, as the reference does: prompts (and the negative
  * prompt, when given, as extra rows with itself as their unconditional text) are encoded cond-then-uncond, the
@@ -35,20 +55,52 @@ export interface PriorResult {
  * the UnCLIP step draws its own noise for t > 0. Output rows are per image (`repeat_interleave`).
  */
 export async function runPrior(c: PriorComponents, req: PriorRequest, control: RunControl = {}): Promise<PriorResult> {
-  const n = req.imagesPerPrompt;
-  const prompts = req.negativePrompt === undefined ? [req.prompt] : [req.prompt, req.negativePrompt];
-  const uncondPrompts = req.negativePrompt === undefined ? [''] : [req.negativePrompt, req.negativePrompt];
+  const { prompt, negativePrompt, imagesPerPrompt, noise, ...shared } = req;
+  const [result] = await runPriorBatch(
+    c,
+    { ...shared, items: [{ prompt, negativePrompt, imagesPerPrompt, noise }] },
+    control,
+  );
+  return result;
+}
+
+/**
+ * {@link runPrior} for several requests in one pass: each request's rows (laid out as it would be alone) are stacked
+ * in request order, so the prior runs once per step for all of them (guidance batch included), and every draw is
+ * split so each request's noise source sees exactly its own draws. Text is encoded per request (the same encoder
+ * batch as alone). Returns one {@link PriorResult} per item, which the caller owns.
+ */
+export async function runPriorBatch(
+  c: PriorComponents,
+  req: PriorBatchRequest,
+  control: RunControl = {},
+): Promise<PriorResult[]> {
+  if (req.items.length === 0) throw new RangeError('runPriorBatch needs at least one request');
   const useCfg = req.guidanceScale > 1;
   const scheduler = req.scheduler ?? new UnclipScheduler();
+  const layout = req.items.map((item) => ({
+    n: item.imagesPerPrompt,
+    prompts: item.negativePrompt === undefined ? [item.prompt] : [item.prompt, item.negativePrompt],
+    uncondPrompts: item.negativePrompt === undefined ? [''] : [item.negativePrompt, item.negativePrompt],
+  }));
+  const noise = new RowBlockNoise(
+    req.items.map((item, i) => ({ source: item.noise, rows: layout[i].prompts.length * item.imagesPerPrompt })),
+  );
   const keep: tf.Tensor[] = [];
   try {
-    const cond = encodePriorText(c, prompts, n);
+    const cond = encodeBatchText(
+      c,
+      layout.map((l) => ({ prompts: l.prompts, n: l.n })),
+    );
     keep.push(cond.embeds, cond.hidden, cond.mask);
     let embeds = cond.embeds;
     let hidden = cond.hidden;
     let mask = cond.mask;
     if (useCfg) {
-      const uncond = encodePriorText(c, uncondPrompts, n);
+      const uncond = encodeBatchText(
+        c,
+        layout.map((l) => ({ prompts: l.uncondPrompts, n: l.n })),
+      );
       keep.push(uncond.embeds, uncond.hidden, uncond.mask);
       embeds = cfgBatch(uncond.embeds, cond.embeds);
       hidden = cfgBatch(uncond.hidden, cond.hidden);
@@ -57,9 +109,9 @@ export async function runPrior(c: PriorComponents, req: PriorRequest, control: R
     }
     control.onProgress?.({ stage: 'encode', step: 1, totalSteps: 1 });
     scheduler.setTimesteps(req.steps);
-    const rows = prompts.length * n;
+    const rows = cond.embeds.shape[0];
     const width = cond.embeds.shape[1];
-    let latents = scaleNoise(req.noise.normal([rows, width]) as tf.Tensor2D, scheduler.initNoiseSigma);
+    let latents = scaleNoise(noise.normal([rows, width]) as tf.Tensor2D, scheduler.initNoiseSigma);
     try {
       const timesteps = scheduler.timesteps;
       for (let index = 0; index < timesteps.length; index++) {
@@ -74,7 +126,7 @@ export async function runPrior(c: PriorComponents, req: PriorRequest, control: R
             textMask: mask,
           });
           const prediction = useCfg ? guide(raw, req.guidanceScale) : raw;
-          const out = scheduler.step({ index, modelOutput: prediction, sample: latents, noise: req.noise });
+          const out = scheduler.step({ index, modelOutput: prediction, sample: latents, noise });
           return out.prevSample as tf.Tensor2D;
         });
         latents.dispose();
@@ -83,23 +135,49 @@ export async function runPrior(c: PriorComponents, req: PriorRequest, control: R
         await yieldToEventLoop();
       }
       const embeddings = c.prior.postProcess(latents);
-      if (req.negativePrompt !== undefined) {
-        const [imageEmbeds, negativeImageEmbeds] = tf.split(embeddings, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
-        embeddings.dispose();
-        return { imageEmbeds, negativeImageEmbeds };
-      }
-      try {
-        return { imageEmbeds: embeddings, negativeImageEmbeds: zeroImageEmbeds(c.imageEncoder, rows) };
-      } catch (err) {
-        embeddings.dispose();
-        throw err;
-      }
+      keep.push(embeddings);
+      return splitPerItem(c, embeddings, layout);
     } finally {
       latents.dispose();
     }
   } finally {
     tf.dispose(keep);
     if (!req.scheduler) scheduler.dispose();
+  }
+}
+
+/**
+ * Cuts the batch's embeddings back into per-request results: a request with a negative prompt gets its first `n`
+ * rows as image embeddings and the next `n` as negatives; one without gets the zero-image embedding as negatives.
+ */
+function splitPerItem(
+  c: PriorComponents,
+  embeddings: tf.Tensor2D,
+  layout: readonly { n: number; prompts: string[] }[],
+): PriorResult[] {
+  const results: PriorResult[] = [];
+  try {
+    let at = 0;
+    for (const { n, prompts } of layout) {
+      const imageEmbeds = tf.slice(embeddings, [at, 0], [n, -1]);
+      const negativeImageEmbeds =
+        prompts.length === 2
+          ? tf.slice(embeddings, [at + n, 0], [n, -1])
+          : (() => {
+              try {
+                return zeroImageEmbeds(c.imageEncoder, n);
+              } catch (err) {
+                imageEmbeds.dispose();
+                throw err;
+              }
+            })();
+      results.push({ imageEmbeds, negativeImageEmbeds });
+      at += n * prompts.length;
+    }
+    return results;
+  } catch (err) {
+    for (const r of results) tf.dispose([r.imageEmbeds, r.negativeImageEmbeds]);
+    throw err;
   }
 }
 
@@ -113,6 +191,30 @@ export function zeroImageEmbeds(encoder: ImageEncoder, rows: number): tf.Tensor2
     const embed = encoder.encode(zeros);
     return tf.tile(embed, [rows, 1]) as tf.Tensor2D;
   });
+}
+
+/** Each request's prompts encoded as alone ({@link encodePriorText}), stacked in request order. */
+function encodeBatchText(c: PriorComponents, requests: readonly { prompts: string[]; n: number }[]) {
+  const parts = requests.map((r) => encodePriorText(c, r.prompts, r.n));
+  if (parts.length === 1) return parts[0];
+  try {
+    return {
+      embeds: tf.concat(
+        parts.map((p) => p.embeds),
+        0,
+      ),
+      hidden: tf.concat(
+        parts.map((p) => p.hidden),
+        0,
+      ),
+      mask: tf.concat(
+        parts.map((p) => p.mask),
+        0,
+      ),
+    };
+  } finally {
+    for (const p of parts) tf.dispose([p.embeds, p.hidden, p.mask]);
+  }
 }
 
 /** Tokenizes and encodes prompts for the prior: ids padded to the prior's text length, mask as float, rows × n. */

@@ -71,8 +71,9 @@ export const runnerEnvSchema = z.object({
       return list as (typeof TASKS)[number][];
     }),
   /**
-   * Most jobs of equal shape taken together as one batch (1 disables batching). Default 1: the pipelines still run a
-   * batch's jobs one after another, so holding extra leases only saves round trips while other runners could be idle.
+   * Most jobs of equal shape taken together as one batch (1 disables batching). A text2image batch runs as one pass;
+   * default 1 because the gain measured on the wasm backend was small and noisy (docs/runner.md), while extra leases
+   * held here could be taken by an idle runner.
    */
   RUNNER_MAX_BATCH: int(1, 16).default(1),
   /** Long-poll time of one lease request. */

@@ -79,12 +79,33 @@ describe('the Kandinsky generator on the random-weight model', () => {
     });
   }
 
-  it('runs every request of a batch and keeps their order', async () => {
-    const out = await generator.generate([
-      { jobId: 'a', task: 'text2image', params: { ...base, prompt: 'one', n: 2 } },
-      { jobId: 'b', task: 'text2image', params: { ...base, prompt: 'two' } },
-    ]);
-    expect(out.map((images) => images.length)).toEqual([2, 1]);
+  it('runs a text2image batch as one pass that gives each job the images it gets alone, in order', async () => {
+    const requests = [
+      { jobId: 'a', task: 'text2image' as const, params: { ...base, prompt: 'one', n: 2 } },
+      { jobId: 'b', task: 'text2image' as const, params: { ...base, prompt: 'two', seed: 9 } },
+    ];
+    const progress: Progress[] = [];
+    const together = await generator.generate(requests, { onProgress: (p) => progress.push(p) });
+    expect(together.map((images) => images.length)).toEqual([2, 1]);
+    // One pass: the decoder's steps are reported once for the batch, not once per job.
+    expect(progress.filter((p) => p.stage === 'decoder').map((p) => p.step)).toEqual([1, 2, 3]);
+    for (const [j, request] of requests.entries()) {
+      const [alone] = await generator.generate([request]);
+      for (const [i, image] of alone.entries()) {
+        const a = PNG.sync.read(Buffer.from(image.bytes)).data;
+        const b = PNG.sync.read(Buffer.from(together[j][i].bytes)).data;
+        expect(a.equals(b), `job ${request.jobId} image ${i}`).toBe(true);
+      }
+    }
+  });
+
+  it('refuses a text2image batch of different shapes as an invalid request naming its jobs', async () => {
+    await expect(
+      generator.generate([
+        { jobId: 'p', task: 'text2image', params: { ...base, prompt: 'one' } },
+        { jobId: 'q', task: 'text2image', params: { ...base, prompt: 'two', steps: 4 } },
+      ]),
+    ).rejects.toThrow(/jobs p, q: .*steps/);
   });
 
   it('refuses bad parameters as invalid requests and stops on abort', async () => {

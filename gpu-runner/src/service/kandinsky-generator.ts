@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ImageInputError } from '../image/image-errors.js';
 import { KandinskyPipelines } from '../pipelines/kandinsky-pipelines.js';
 import { GenerationCancelledError, PipelineParamError } from '../pipelines/pipeline-errors.js';
+import type { ProgressEvent } from '../pipelines/progress.js';
 import { budgetForBackend } from '../tf/memory-budget.js';
 import {
   type GeneratedImage,
@@ -28,8 +29,8 @@ export const REQUIRED_COMPONENTS = [
 /**
  * The production generator: the Kandinsky 2.1 pipelines over a converted model folder. The folder is checked first
  * (every file against its component.json checksums, one message naming every problem), then loaded within the
- * backend's memory budget. Jobs of a batch run one after the other through the pipelines (the pipelines run one
- * request per call; the batch saves the lease round trips and keeps equal shapes on a warm path).
+ * backend's memory budget. A batch of text2image jobs runs as one pass (`KandinskyPipelines.generateMany`: one prior
+ * and one U-Net call per step for every image of every job); other tasks' batches run one job after the other.
  */
 export const createKandinskyGenerator: GeneratorFactory = async (modelDir, { log, backend }) => {
   const summary = await verifyModelFolder(modelDir, REQUIRED_COMPONENTS);
@@ -58,19 +59,32 @@ class PipelinesGenerator implements ImageGenerator {
   ) {}
 
   async generate(batch: GenerationRequest[], opts: GenerateOptions = {}): Promise<GeneratedImage[][]> {
+    const control = {
+      signal: opts.signal,
+      onProgress: (e: ProgressEvent) => opts.onProgress?.({ stage: e.stage, step: e.step, total_steps: e.totalSteps }),
+    };
+    if (batch.length > 1 && batch.every((r) => r.task === 'text2image')) {
+      // The worker batched these by shape (`batchKey`), which implies the pipelines' own shape check passes.
+      try {
+        const results = await this.pipelines.generateMany(
+          batch.map((r) => ({ ...r.params, task: r.task })),
+          control,
+        );
+        return results.map((result) => result.images.map(toGeneratedImage));
+      } catch (err) {
+        throw translate(
+          err,
+          batch.map((r) => r.jobId),
+        );
+      }
+    }
     const out: GeneratedImage[][] = [];
     for (const request of batch) {
       try {
-        const result = await this.pipelines.generate(
-          { ...request.params, task: request.task },
-          {
-            signal: opts.signal,
-            onProgress: (e) => opts.onProgress?.({ stage: e.stage, step: e.step, total_steps: e.totalSteps }),
-          },
-        );
-        out.push(result.images.map(({ bytes, width, height, contentType }) => ({ bytes, width, height, contentType })));
+        const result = await this.pipelines.generate({ ...request.params, task: request.task }, control);
+        out.push(result.images.map(toGeneratedImage));
       } catch (err) {
-        throw translate(err, request.jobId);
+        throw translate(err, [request.jobId]);
       }
     }
     return out;
@@ -93,12 +107,15 @@ class PipelinesGenerator implements ImageGenerator {
   }
 }
 
+function toGeneratedImage({ bytes, width, height, contentType }: GeneratedImage): GeneratedImage {
+  return { bytes, width, height, contentType };
+}
+
 /** Maps the pipelines' errors onto the runner's: refusals are not retried, cancellations stop quietly. */
-function translate(err: unknown, jobId: string): unknown {
-  if (err instanceof PipelineParamError)
-    return new InvalidRequestError(`job ${jobId}: ${err.message}`, 'invalid_parameter');
-  if (err instanceof ImageInputError)
-    return new InvalidRequestError(`job ${jobId}: ${err.message}`, `image_${err.code}`);
+function translate(err: unknown, jobIds: readonly string[]): unknown {
+  const jobs = `${jobIds.length === 1 ? 'job' : 'jobs'} ${jobIds.join(', ')}`;
+  if (err instanceof PipelineParamError) return new InvalidRequestError(`${jobs}: ${err.message}`, 'invalid_parameter');
+  if (err instanceof ImageInputError) return new InvalidRequestError(`${jobs}: ${err.message}`, `image_${err.code}`);
   if (err instanceof GenerationCancelledError) return new GenerationAbortedError(err.message);
   return err;
 }
