@@ -32,6 +32,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY protocol/package.json protocol/
 COPY gpu-runner/package.json gpu-runner/
 COPY edge/package.json edge/
 # The tfjs-node(-gpu) install scripts download libtensorflow here (the build has internet; the runtime does not need it).
@@ -49,6 +50,9 @@ RUN groupadd --system --gid 10001 runner \
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
+# The shared edge <-> runner wire types (node_modules/@kandinsky/protocol links here).
+COPY protocol/package.json protocol/
+COPY protocol/src protocol/src
 COPY gpu-runner/package.json gpu-runner/tsconfig.json gpu-runner/
 COPY gpu-runner/bin gpu-runner/bin
 COPY gpu-runner/src gpu-runner/src

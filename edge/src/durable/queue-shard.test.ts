@@ -45,7 +45,14 @@ async function newJob(overrides: Partial<NewJob> = {}): Promise<NewJob> {
   };
 }
 
-const image = (key: string) => ({ key, width: 512, height: 512, content_type: 'image/png', seed: 1, bytes: 10 });
+const image = (key: string) => ({
+  key,
+  width: 512,
+  height: 512,
+  content_type: 'image/png' as const,
+  seed: 1,
+  bytes: 10,
+});
 
 describe('QueueShard', () => {
   it('leases FIFO, filters by task, and returns null when empty', async () => {

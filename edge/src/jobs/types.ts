@@ -1,52 +1,11 @@
-/** The five generation tasks. */
-export const TASKS = ['text2image', 'variation', 'fuse', 'img2img', 'inpaint'] as const;
-/** A generation task. */
-export type Task = (typeof TASKS)[number];
+import type { JobProgress, ResultImage, RunnerParams, Task } from '@kandinsky/protocol';
+
+// The wire types shared with the runners live in one place: @kandinsky/protocol (docs/runner-protocol.md).
+export type { FuseInput, JobError, JobProgress, ResultImage, RunnerJob, RunnerParams, Task } from '@kandinsky/protocol';
+export { TASKS } from '@kandinsky/protocol';
 
 /** Job lifecycle states. `queued` and `running` are in flight; the rest are terminal. */
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-
-/** Fuse input item as sent to runners (images are bucket keys). */
-export type FuseInput =
-  | { type: 'text'; text: string; weight: number }
-  | { type: 'image'; image: string; weight: number };
-
-/** Runner-facing parameters (docs/runner-protocol.md, `RunnerJob.params`). */
-export interface RunnerParams {
-  prompt?: string;
-  negative_prompt?: string;
-  n: number;
-  width: number;
-  height: number;
-  seed: number;
-  steps: number;
-  guidance_scale: number;
-  prior_steps: number;
-  prior_guidance_scale: number;
-  scheduler: 'ddim' | 'ddpm' | 'dpmpp_2m';
-  strength?: number;
-  image?: string;
-  mask?: string;
-  inputs?: FuseInput[];
-  output_format: 'png' | 'jpeg' | 'webp';
-}
-
-/** A result image reported by a runner. */
-export interface ResultImage {
-  key: string;
-  width: number;
-  height: number;
-  content_type: string;
-  seed: number;
-  bytes: number;
-}
-
-/** Progress reported by a runner heartbeat. */
-export interface JobProgress {
-  stage: string;
-  step: number;
-  total_steps: number;
-}
 
 /** A job as stored by its queue shard. Times are epoch milliseconds. */
 export interface JobRecord {
