@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   fuseWeightSchema,
   type GenerationRequest,
+  maskSourceSchema,
   negativePromptSchema,
   promptSchema,
   resolveSize,
@@ -9,7 +10,8 @@ import {
   strengthSchema,
 } from './generation-request.js';
 import { img2imgProblem } from './img2img-schedule.js';
-import { GENERATION_LIMITS as L, OUTPUT_FORMATS, SCHEDULERS, type Task } from './limits.js';
+import { GENERATION_DEFAULTS as D, GENERATION_LIMITS as L, OUTPUT_FORMATS, SCHEDULERS, type Task } from './limits.js';
+import { checkPreviewSteps, denoisingSteps, previewSteps, previewStepsSchema } from './previews.js';
 
 /**
  * A request as a runner receives it (`RunnerJob.params`): the client's input resolved by
@@ -35,6 +37,8 @@ export const resolvedSamplingFields = {
   prior_guidance_scale: guidance,
   scheduler: z.enum(SCHEDULERS),
   output_format: z.enum(OUTPUT_FORMATS),
+  /** Decoder steps after which a preview is decoded and stored (see `previews.ts`); absent: no previews. */
+  preview_steps: previewStepsSchema,
 };
 
 /**
@@ -42,28 +46,44 @@ export const resolvedSamplingFields = {
  * read them). Unknown fields are refused: a parameter a runner does not know is one it cannot honour.
  */
 export function taskParamsSchemas<I extends z.ZodType>(image: I) {
+  const previews = (task: Task) => (value: { preview_steps?: number[]; steps: number }, ctx: z.RefinementCtx) =>
+    checkPreviewSteps(value, task, ctx);
   return {
-    text2image: z.strictObject({ prompt: promptSchema, ...resolvedSamplingFields }),
-    variation: z.strictObject({ prompt: promptSchema.optional(), image, ...resolvedSamplingFields }),
-    fuse: z.strictObject({
-      inputs: z
-        .array(
-          z.discriminatedUnion('type', [
-            z.strictObject({ type: z.literal('text'), text: promptSchema, weight: fuseWeightSchema }),
-            z.strictObject({ type: z.literal('image'), image, weight: fuseWeightSchema }),
-          ]),
-        )
-        .min(L.minFuseInputs)
-        .max(L.maxFuseInputs),
-      ...resolvedSamplingFields,
-    }),
+    text2image: z.strictObject({ prompt: promptSchema, ...resolvedSamplingFields }).superRefine(previews('text2image')),
+    variation: z
+      .strictObject({ prompt: promptSchema.optional(), image, ...resolvedSamplingFields })
+      .superRefine(previews('variation')),
+    fuse: z
+      .strictObject({
+        inputs: z
+          .array(
+            z.discriminatedUnion('type', [
+              z.strictObject({ type: z.literal('text'), text: promptSchema, weight: fuseWeightSchema }),
+              z.strictObject({ type: z.literal('image'), image, weight: fuseWeightSchema }),
+            ]),
+          )
+          .min(L.minFuseInputs)
+          .max(L.maxFuseInputs),
+        ...resolvedSamplingFields,
+      })
+      .superRefine(previews('fuse')),
     img2img: z
       .strictObject({ prompt: promptSchema, image, strength: strengthSchema, ...resolvedSamplingFields })
       .superRefine((value, ctx) => {
         const problem = img2imgProblem(value.steps, value.strength);
         if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['strength'] });
+        else checkPreviewSteps(value, 'img2img', ctx);
       }),
-    inpaint: z.strictObject({ prompt: promptSchema, image, mask: image, ...resolvedSamplingFields }),
+    inpaint: z
+      .strictObject({
+        prompt: promptSchema,
+        image,
+        mask: image,
+        // Jobs queued by an edge that predates the field are luma masks.
+        mask_source: maskSourceSchema.default(D.mask_source),
+        ...resolvedSamplingFields,
+      })
+      .superRefine(previews('inpaint')),
   } satisfies Record<Task, z.ZodType>;
 }
 
@@ -78,23 +98,43 @@ export type AnyTaskParams<I> = ResolvedGeneration<I>['params'];
 
 /**
  * Turns a validated client request into the parameters a runner receives: `size` (or `width`/`height`, default
- * 512x512) rounded up to multiples of 64, the seed from `randomSeed()` when the client gave none.
+ * 512x512) rounded up to multiples of 64, the seed from `randomSeed()` when the client gave none, and the preview
+ * fields (`preview_every`, `partial_images`) turned into the decoder steps to preview (`preview_steps`, absent when
+ * there are none).
  * @throws Error only for a request that did not pass the request schema (a caller bug, not a client error).
  */
 export function resolveGenerationRequest<I>(
   request: GenerationRequest<I>,
   randomSeed: () => number,
 ): ResolvedGeneration<I> {
-  const { size, width, height, seed, ...rest } = request.input as typeof request.input & {
+  const {
+    size,
+    width,
+    height,
+    seed,
+    preview_every: every,
+    partial_images: count,
+    ...rest
+  } = request.input as typeof request.input & {
     size?: string;
     width?: number;
     height?: number;
     seed?: number;
+    preview_every?: number;
+    partial_images?: number;
   };
   const rendered = resolveSize({ size, width, height });
   if ('problem' in rendered) throw new Error(`resolveGenerationRequest: unvalidated size (${rendered.problem})`);
-  const params = { ...rest, width: rendered.width, height: rendered.height, seed: seed ?? randomSeed() };
+  const params: Record<string, unknown> = {
+    ...rest,
+    width: rendered.width,
+    height: rendered.height,
+    seed: seed ?? randomSeed(),
+  };
   if (params.negative_prompt === undefined) delete params.negative_prompt;
+  const strength = 'strength' in rest ? (rest.strength as number) : undefined;
+  const steps = previewSteps(denoisingSteps(request.task, rest.steps, strength), { every, count });
+  if (steps.length > 0) params.preview_steps = steps;
   return { task: request.task, params } as ResolvedGeneration<I>;
 }
 

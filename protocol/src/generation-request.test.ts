@@ -5,6 +5,10 @@ import { requestArbitrary } from '../test/request-arbitrary.js';
 import { mapRequestImages, resolveGenerationRequest, taskParamsSchemas } from './generation-params.js';
 import { generationRequestSchema, resolveSize, taskInputSchemas } from './generation-request.js';
 import { GENERATION_LIMITS as L } from './limits.js';
+import { maskAlphaProblem, pngHasAlpha } from './mask-alpha.js';
+import { checkStreaming, streamingFields } from './openai-streaming.js';
+import { denoisingSteps, previewKey, previewSteps } from './previews.js';
+import { wireParamsSchemas } from './runner-api.js';
 import { imageSeed } from './seeds.js';
 
 const publicSchema = generationRequestSchema(z.string().min(1), {});
@@ -129,6 +133,109 @@ describe('the request contract (hand-picked cases)', () => {
   });
 });
 
+describe('previews and the mask convention (hand-picked cases)', () => {
+  const resolve = (task: string, input: Record<string, unknown>) =>
+    resolveGenerationRequest(publicSchema.parse({ task, input }), () => 1).params as Record<string, unknown>;
+
+  it('preview_every k previews steps k, 2k, ... below the last step; none is the default', () => {
+    expect(resolve('text2image', { prompt: 'x', steps: 10, preview_every: 4 }).preview_steps).toEqual([4, 8]);
+    expect(resolve('text2image', { prompt: 'x', steps: 8, preview_every: 4 }).preview_steps).toEqual([4]);
+    expect(resolve('text2image', { prompt: 'x', steps: 4, preview_every: 4 })).not.toHaveProperty('preview_steps');
+    expect(resolve('text2image', { prompt: 'x' })).not.toHaveProperty('preview_steps');
+    expect(resolve('text2image', { prompt: 'x', partial_images: 0 })).not.toHaveProperty('preview_steps');
+  });
+
+  it('partial_images p spreads p previews evenly, fewer when the steps are too few', () => {
+    expect(resolve('text2image', { prompt: 'x', steps: 3, partial_images: 2 }).preview_steps).toEqual([1, 2]);
+    expect(resolve('text2image', { prompt: 'x', steps: 100, partial_images: 3 }).preview_steps).toEqual([25, 50, 75]);
+    expect(resolve('text2image', { prompt: 'x', steps: 2, partial_images: 3 }).preview_steps).toEqual([1]);
+    expect(previewSteps(1, { count: 3 })).toEqual([]);
+  });
+
+  it('img2img counts the steps it runs: int(steps × strength)', () => {
+    expect(denoisingSteps('img2img', 10, 0.5)).toBe(5);
+    const params = resolve('img2img', { prompt: 'x', image: 'i', steps: 10, strength: 0.5, preview_every: 2 });
+    expect(params.preview_steps).toEqual([2, 4]);
+  });
+
+  it('refuses both preview fields at once, and more previews than the cap, naming preview_every', () => {
+    expect(refusal({ task: 'text2image', input: { prompt: 'x', preview_every: 2, partial_images: 1 } })).toMatchObject({
+      path: 'input.preview_every',
+    });
+    const tooMany = refusal({ task: 'text2image', input: { prompt: 'x', steps: 100, preview_every: 3 } });
+    expect(tooMany?.path).toBe('input.preview_every');
+    expect(tooMany?.message).toMatch(/33 previews; at most 25 \(use preview_every >= 4\)/);
+    expect(refusal({ task: 'text2image', input: { prompt: 'x', steps: 100, preview_every: 4 } })).toBeNull();
+    expect(refusal({ task: 'text2image', input: { prompt: 'x', partial_images: 4 } })?.path).toBe(
+      'input.partial_images',
+    );
+  });
+
+  it('the wire refuses preview steps out of order or at/after the last step the job runs', () => {
+    const base = resolve('text2image', { prompt: 'x', steps: 10 });
+    const wire = (preview_steps: unknown) => wireSchemas.text2image.safeParse({ ...base, preview_steps }).success;
+    expect(wire([2, 5, 9])).toBe(true);
+    expect(wire([5, 2])).toBe(false);
+    expect(wire([2, 2])).toBe(false);
+    expect(wire([10])).toBe(false);
+    expect(wire([])).toBe(false);
+    const img2img = resolve('img2img', { prompt: 'x', image: 'i', steps: 10, strength: 0.5 });
+    expect(wireSchemas.img2img.safeParse({ ...img2img, preview_steps: [4] }).success).toBe(true);
+    expect(wireSchemas.img2img.safeParse({ ...img2img, preview_steps: [5] }).success).toBe(false);
+  });
+
+  it('partial_images on the OpenAI routes needs stream: true', () => {
+    const schema = z.strictObject(streamingFields).superRefine(checkStreaming);
+    expect(schema.safeParse({ partial_images: 2 }).error?.issues[0].path).toEqual(['partial_images']);
+    expect(schema.parse({ stream: true, partial_images: 2 })).toEqual({ stream: true, partial_images: 2 });
+    expect(schema.parse({})).toEqual({ stream: false });
+  });
+
+  it('previews live under the output prefix, in the output format', () => {
+    expect(previewKey('results/t/job_1/', 4, 1, 'jpeg')).toBe('results/t/job_1/previews/4-1.jpg');
+  });
+
+  it('inpaint masks are luma by default; alpha is kept; an old wire job without the field is luma', () => {
+    expect(resolve('inpaint', { prompt: 'p', image: 'i', mask: 'm' }).mask_source).toBe('luma');
+    expect(resolve('inpaint', { prompt: 'p', image: 'i', mask: 'm', mask_source: 'alpha' }).mask_source).toBe('alpha');
+    const { mask_source: _m, ...old } = resolve('inpaint', { prompt: 'p', image: 'i', mask: 'm' });
+    expect(wireParamsSchemas.inpaint.parse(old).mask_source).toBe('luma');
+    expect(
+      refusal({ task: 'inpaint', input: { prompt: 'p', image: 'i', mask: 'm', mask_source: 'white' } })?.path,
+    ).toBe('input.mask_source');
+    expect(refusal({ task: 'img2img', input: { prompt: 'p', image: 'i', mask_source: 'alpha' } })?.path).toBe(
+      'input.mask_source',
+    );
+  });
+
+  it('tells a PNG with an alpha channel (RGBA, grey+alpha, tRNS) from one without, from the headers', () => {
+    const png = (colorType: number, extra: string[] = []) => pngWithChunks(colorType, extra);
+    expect(pngHasAlpha(png(6))).toBe(true);
+    expect(pngHasAlpha(png(4))).toBe(true);
+    expect(pngHasAlpha(png(3, ['PLTE', 'tRNS']))).toBe(true);
+    expect(pngHasAlpha(png(2, ['tRNS']))).toBe(true);
+    expect(pngHasAlpha(png(2))).toBe(false);
+    expect(pngHasAlpha(png(0))).toBe(false);
+    expect(pngHasAlpha(png(3, ['PLTE']))).toBe(false);
+    expect(pngHasAlpha(new Uint8Array([0xff, 0xd8, 0xff, 0xe0, ...new Array(40).fill(0)]))).toBe(false);
+    expect(maskAlphaProblem(png(2))).toMatch(/^Invalid mask image format - mask image missing alpha channel/);
+    expect(maskAlphaProblem(png(6))).toBeNull();
+  });
+});
+
+/** A PNG skeleton: signature, IHDR of `colorType`, the `extra` chunks (empty), IDAT, IEND; CRCs are not checked here. */
+function pngWithChunks(colorType: number, extra: string[]): Uint8Array {
+  const bytes: number[] = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  const chunk = (type: string, data: number[]) => {
+    bytes.push(0, 0, 0, data.length, ...[...type].map((c) => c.charCodeAt(0)), ...data, 0, 0, 0, 0);
+  };
+  chunk('IHDR', [0, 0, 0, 16, 0, 0, 0, 16, 8, colorType, 0, 0, 0]);
+  for (const type of extra) chunk(type, [0, 0, 0]);
+  chunk('IDAT', [1, 2, 3]);
+  chunk('IEND', []);
+  return new Uint8Array(bytes);
+}
+
 describe('the request contract (generated requests)', () => {
   const images = fc.constantFrom('img-a', 'img-b');
 
@@ -146,6 +253,19 @@ describe('the request contract (generated requests)', () => {
           const s = imageSeed(resolved.params.seed, i);
           expect(Number.isInteger(s) && s >= 0 && s <= L.maxSeed).toBe(true);
         }
+        // Previews: what was asked, within the steps the task runs and the cap.
+        const input = parsed.data.input as { preview_every?: number; partial_images?: number; strength?: number };
+        const stepsRun = denoisingSteps(resolved.task, resolved.params.steps, input.strength);
+        const steps = resolved.params.preview_steps ?? [];
+        if (input.preview_every !== undefined) {
+          expect(steps.length).toBe(Math.floor((stepsRun - 1) / input.preview_every));
+          for (const step of steps) expect(step % input.preview_every).toBe(0);
+        }
+        // p partial images: p distinct steps, or every step but the last when there are fewer.
+        if (input.partial_images !== undefined) expect(steps.length).toBe(Math.min(input.partial_images, stepsRun - 1));
+        if (input.preview_every === undefined && input.partial_images === undefined) expect(steps).toEqual([]);
+        expect(steps.length).toBeLessThanOrEqual(L.maxPreviews);
+        for (const step of steps) expect(step >= 1 && step < stepsRun).toBe(true);
       }),
       { numRuns: 3000 },
     );

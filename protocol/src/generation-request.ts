@@ -3,11 +3,13 @@ import { img2imgProblem } from './img2img-schedule.js';
 import {
   GENERATION_DEFAULTS as D,
   GENERATION_LIMITS as L,
+  MASK_SOURCES,
   OUTPUT_FORMATS,
   SCHEDULERS,
   TASKS,
   type Task,
 } from './limits.js';
+import { checkPreviewRequest, previewFields } from './previews.js';
 
 /**
  * The one request contract, as a client sends it: every task's fields with their types, ranges, defaults and
@@ -111,16 +113,33 @@ export const fuseWeightSchema = z.number().positive().max(L.maxFuseWeight);
 /** img2img strength: how much of the schedule is re-run, in (0, 1]. */
 export const strengthSchema = z.number().gt(0).max(1);
 
+/** How an inpainting mask marks the area to repaint (see {@link MASK_SOURCES}). */
+export const maskSourceSchema = z
+  .enum(MASK_SOURCES)
+  .describe("'luma': white repaints (the pipeline's convention); 'alpha': fully transparent pixels repaint (OpenAI's)");
+
+/** The rules every task's input shares: the size, and the preview fields against the steps the task runs. */
+function checkTaskInput(task: Task) {
+  return (value: SizeFields & { steps: number; strength?: number }, ctx: z.RefinementCtx) => {
+    checkSize(value, ctx);
+    checkPreviewRequest(value, task, ctx);
+  };
+}
+
 /**
  * Every task's input schema for a given image reference: `text2image` (prompt), `variation` (image, optional
  * prompt), `fuse` (2..8 weighted texts and images), `img2img` (prompt, image, strength) and `inpaint` (prompt, image,
- * mask; white = repaint), each with {@link samplingFields}. Unknown fields are refused.
+ * mask, `mask_source`), each with {@link samplingFields} and the preview fields (`preview_every`, `partial_images`).
+ * Unknown fields are refused.
  * @example taskInputSchemas(z.string()).img2img.parse({ prompt: 'a cat', image: 'attachment:photo' })
  */
 export function taskInputSchemas<I extends z.ZodType>(image: I) {
+  const shared = { ...samplingFields, ...previewFields };
   return {
-    text2image: z.strictObject({ prompt: promptSchema, ...samplingFields }).superRefine(checkSize),
-    variation: z.strictObject({ prompt: promptSchema.optional(), image, ...samplingFields }).superRefine(checkSize),
+    text2image: z.strictObject({ prompt: promptSchema, ...shared }).superRefine(checkTaskInput('text2image')),
+    variation: z
+      .strictObject({ prompt: promptSchema.optional(), image, ...shared })
+      .superRefine(checkTaskInput('variation')),
     fuse: z
       .strictObject({
         inputs: z
@@ -132,16 +151,26 @@ export function taskInputSchemas<I extends z.ZodType>(image: I) {
           )
           .min(L.minFuseInputs)
           .max(L.maxFuseInputs),
-        ...samplingFields,
+        ...shared,
       })
-      .superRefine(checkSize),
+      .superRefine(checkTaskInput('fuse')),
     img2img: z
-      .strictObject({ prompt: promptSchema, image, strength: strengthSchema.default(D.strength), ...samplingFields })
+      .strictObject({ prompt: promptSchema, image, strength: strengthSchema.default(D.strength), ...shared })
       .superRefine((value, ctx) => {
         checkSize(value, ctx);
         checkImg2img(value, ctx);
+        // The preview count depends on the steps img2img runs: only meaningful once strength is usable.
+        if (!img2imgProblem(value.steps, value.strength)) checkPreviewRequest(value, 'img2img', ctx);
       }),
-    inpaint: z.strictObject({ prompt: promptSchema, image, mask: image, ...samplingFields }).superRefine(checkSize),
+    inpaint: z
+      .strictObject({
+        prompt: promptSchema,
+        image,
+        mask: image,
+        mask_source: maskSourceSchema.default(D.mask_source),
+        ...shared,
+      })
+      .superRefine(checkTaskInput('inpaint')),
   } satisfies Record<Task, z.ZodType>;
 }
 

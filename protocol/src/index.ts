@@ -8,5 +8,8 @@ export * from './generation-request.js';
 export * from './img2img-schedule.js';
 export * from './job-errors.js';
 export * from './limits.js';
+export * from './mask-alpha.js';
+export * from './openai-streaming.js';
+export * from './previews.js';
 export * from './runner-api.js';
 export * from './seeds.js';

@@ -27,6 +27,10 @@ export const GENERATION_LIMITS = {
   maxFuseWeight: 100,
   /** Seeds are uint32: the reference's MT19937 generator takes a 32-bit seed. */
   maxSeed: 0xffffffff,
+  /** Preview images of one job (each costs a MoVQ decode, an encode and an upload per image). */
+  maxPreviews: 25,
+  /** OpenAI's `partial_images` range. */
+  maxPartialImages: 3,
 } as const;
 
 /** The five generation tasks. */
@@ -38,6 +42,14 @@ export type Task = (typeof TASKS)[number];
 export const SCHEDULERS = ['ddim', 'ddpm', 'dpmpp_2m'] as const;
 /** A decoder scheduler name. */
 export type SchedulerName = (typeof SCHEDULERS)[number];
+
+/**
+ * How an inpainting mask says what to repaint: `luma` (the pipeline's convention: white, i.e. luma >= 0.5, repaints)
+ * or `alpha` (OpenAI's: the fully transparent pixels of the mask's alpha channel repaint, everything else is kept).
+ */
+export const MASK_SOURCES = ['luma', 'alpha'] as const;
+/** A mask convention. */
+export type MaskSource = (typeof MASK_SOURCES)[number];
 
 /** Output encodings. */
 export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
@@ -56,4 +68,5 @@ export const GENERATION_DEFAULTS = {
   scheduler: 'ddim',
   output_format: 'png',
   strength: 0.3,
+  mask_source: 'luma',
 } as const satisfies Record<string, number | string>;

@@ -62,6 +62,11 @@ export const jobProgressSchema = z.strictObject({
   stage: z.string().min(1).max(64),
   step: z.number().int().min(0).max(100_000),
   total_steps: z.number().int().min(0).max(100_000),
+  /**
+   * Every decoder step whose preview images this attempt has stored so far (at `previewKey(prefix, step, i, format)`
+   * for each image i), ascending. Cumulative, so a heartbeat that is lost or merged with the next loses nothing.
+   */
+  previews: z.array(z.number().int().min(1).max(L.maxSteps)).max(L.maxPreviews).optional(),
 });
 /** Progress carried by a heartbeat. */
 export type JobProgress = z.output<typeof jobProgressSchema>;
@@ -81,6 +86,25 @@ export const resultImageSchema = z.strictObject({
 });
 /** A result image a runner stored and reports on `/complete`. */
 export type ResultImage = z.output<typeof resultImageSchema>;
+
+/**
+ * The timings a runner reports on `/complete` (`result.timings_ms`), all wall-clock milliseconds: `inputs_ms` (reading
+ * and decoding inputs), the pipeline's stages `encode_ms` (text and image encoders), `prior_ms`, `decoder_ms` (the
+ * U-Net loop), `movq_ms` (decoding the final latents), `preview_ms` (decoding, encoding and storing previews), then
+ * `generate_ms` (the whole model run: predict time), `upload_ms` (storing the results) and `total_ms` (lease to
+ * report). For jobs that ran batched, the stage and generate times are the shared pass's. Other keys are allowed.
+ */
+export const RUNNER_TIMING_KEYS = [
+  'inputs_ms',
+  'encode_ms',
+  'prior_ms',
+  'decoder_ms',
+  'movq_ms',
+  'preview_ms',
+  'generate_ms',
+  'upload_ms',
+  'total_ms',
+] as const;
 
 /** `POST /v1/runner/jobs/:id/complete`. */
 export const completeBodySchema = z.strictObject({

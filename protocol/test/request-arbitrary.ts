@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { GENERATION_LIMITS as L, OUTPUT_FORMATS, SCHEDULERS, TASKS } from '../src/limits.js';
+import { GENERATION_LIMITS as L, MASK_SOURCES, OUTPUT_FORMATS, SCHEDULERS, TASKS } from '../src/limits.js';
 
 /**
  * fast-check generators of generation requests across the whole contract: every task, every field absent, valid, at
@@ -84,6 +84,13 @@ function samplingArbitraries(cheap: boolean) {
     prior_guidance_scale: field(fc.double({ min: L.minGuidance, max: L.maxGuidance, noNaN: true }), [0.5, 21]),
     scheduler: field(fc.constantFrom(...SCHEDULERS), ['euler', 'DDIM', '']),
     output_format: field(fc.constantFrom(...OUTPUT_FORMATS), ['gif', 'PNG']),
+    // Previews: a few per job in cheap runs; past the preview cap at times otherwise.
+    preview_every: field(cheap ? fc.integer({ min: 1, max: 3 }) : fc.integer({ min: 1, max: L.maxSteps }), [
+      0,
+      L.maxSteps + 1,
+      1.5,
+    ]),
+    partial_images: field(fc.integer({ min: 0, max: L.maxPartialImages }), [-1, L.maxPartialImages + 1, 2.5]),
   };
 }
 
@@ -140,7 +147,12 @@ export function requestArbitrary<I>(opts: RequestArbitraryOptions<I>): fc.Arbitr
       ),
     },
     img2img: { prompt: text, image, strength },
-    inpaint: { prompt: text, image, mask: image },
+    inpaint: {
+      prompt: text,
+      image,
+      mask: image,
+      mask_source: field(fc.constantFrom(...MASK_SOURCES), ['white', '', 'ALPHA']),
+    },
   };
   const task = fc.oneof(
     { weight: 40, arbitrary: fc.constantFrom(...TASKS) },
@@ -160,8 +172,16 @@ export function requestArbitrary<I>(opts: RequestArbitraryOptions<I>): fc.Arbitr
         optionalRecord(
           sampling,
           cheap
-            ? { size: 0.9, width: 0.1, height: 0.1, steps: 0.99, prior_steps: 0.99 }
-            : { size: 0.3, width: 0.2, height: 0.2 },
+            ? {
+                size: 0.9,
+                width: 0.1,
+                height: 0.1,
+                steps: 0.99,
+                prior_steps: 0.99,
+                preview_every: 0.1,
+                partial_images: 0.1,
+              }
+            : { size: 0.3, width: 0.2, height: 0.2, preview_every: 0.15, partial_images: 0.15 },
         ),
         fc.oneof({ weight: 19, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: fc.constant({ style: 'anime' }) }),
       )
