@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
-  fuseWeightSchema,
+  checkImg2img,
+  fuseInputsSchema,
   type GenerationRequest,
   negativePromptSchema,
   promptSchema,
@@ -8,7 +9,6 @@ import {
   seedSchema,
   strengthSchema,
 } from './generation-request.js';
-import { img2imgProblem } from './img2img-schedule.js';
 import { GENERATION_LIMITS as L, OUTPUT_FORMATS, SCHEDULERS, type Task } from './limits.js';
 
 /**
@@ -45,24 +45,10 @@ export function taskParamsSchemas<I extends z.ZodType>(image: I) {
   return {
     text2image: z.strictObject({ prompt: promptSchema, ...resolvedSamplingFields }),
     variation: z.strictObject({ prompt: promptSchema.optional(), image, ...resolvedSamplingFields }),
-    fuse: z.strictObject({
-      inputs: z
-        .array(
-          z.discriminatedUnion('type', [
-            z.strictObject({ type: z.literal('text'), text: promptSchema, weight: fuseWeightSchema }),
-            z.strictObject({ type: z.literal('image'), image, weight: fuseWeightSchema }),
-          ]),
-        )
-        .min(L.minFuseInputs)
-        .max(L.maxFuseInputs),
-      ...resolvedSamplingFields,
-    }),
+    fuse: z.strictObject({ inputs: fuseInputsSchema(image), ...resolvedSamplingFields }),
     img2img: z
       .strictObject({ prompt: promptSchema, image, strength: strengthSchema, ...resolvedSamplingFields })
-      .superRefine((value, ctx) => {
-        const problem = img2imgProblem(value.steps, value.strength);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['strength'] });
-      }),
+      .superRefine(checkImg2img),
     inpaint: z.strictObject({ prompt: promptSchema, image, mask: image, ...resolvedSamplingFields }),
   } satisfies Record<Task, z.ZodType>;
 }

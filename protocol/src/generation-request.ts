@@ -100,7 +100,8 @@ export function checkSize(value: SizeFields, ctx: z.RefinementCtx): void {
   if ('problem' in size) ctx.addIssue({ code: 'custom', message: size.problem, path: [size.param] });
 }
 
-function checkImg2img(value: { steps: number; strength: number }, ctx: z.RefinementCtx): void {
+/** The img2img rule (`steps x strength` leaves a denoising step) as a zod refinement, blaming `strength`. */
+export function checkImg2img(value: { steps: number; strength: number }, ctx: z.RefinementCtx): void {
   const problem = img2imgProblem(value.steps, value.strength);
   if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['strength'] });
 }
@@ -110,6 +111,19 @@ export const fuseWeightSchema = z.number().positive().max(L.maxFuseWeight);
 
 /** img2img strength: how much of the schedule is re-run, in (0, 1]. */
 export const strengthSchema = z.number().gt(0).max(1);
+
+/** A fuse request's 2..8 weighted inputs: texts and images (referenced as `image`). */
+export function fuseInputsSchema<I extends z.ZodType>(image: I) {
+  return z
+    .array(
+      z.discriminatedUnion('type', [
+        z.strictObject({ type: z.literal('text'), text: promptSchema, weight: fuseWeightSchema }),
+        z.strictObject({ type: z.literal('image'), image, weight: fuseWeightSchema }),
+      ]),
+    )
+    .min(L.minFuseInputs)
+    .max(L.maxFuseInputs);
+}
 
 /**
  * Every task's input schema for a given image reference: `text2image` (prompt), `variation` (image, optional
@@ -121,20 +135,7 @@ export function taskInputSchemas<I extends z.ZodType>(image: I) {
   return {
     text2image: z.strictObject({ prompt: promptSchema, ...samplingFields }).superRefine(checkSize),
     variation: z.strictObject({ prompt: promptSchema.optional(), image, ...samplingFields }).superRefine(checkSize),
-    fuse: z
-      .strictObject({
-        inputs: z
-          .array(
-            z.discriminatedUnion('type', [
-              z.strictObject({ type: z.literal('text'), text: promptSchema, weight: fuseWeightSchema }),
-              z.strictObject({ type: z.literal('image'), image, weight: fuseWeightSchema }),
-            ]),
-          )
-          .min(L.minFuseInputs)
-          .max(L.maxFuseInputs),
-        ...samplingFields,
-      })
-      .superRefine(checkSize),
+    fuse: z.strictObject({ inputs: fuseInputsSchema(image), ...samplingFields }).superRefine(checkSize),
     img2img: z
       .strictObject({ prompt: promptSchema, image, strength: strengthSchema.default(D.strength), ...samplingFields })
       .superRefine((value, ctx) => {
