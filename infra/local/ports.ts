@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { type AddressInfo, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { PortInUseError } from './errors.js';
 
 /**
@@ -62,22 +62,4 @@ export async function waitForHttp(url: string, timeoutMs: number, isAlive: () =>
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${url} was not ready within ${timeoutMs} ms (${last})`);
-}
-
-/** Asks the OS for a free TCP port on 127.0.0.1 (closed again before returning; tiny race accepted for local use). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** True when something already listens on `port`. */
-export async function portInUse(port: number): Promise<boolean> {
-  const server = createServer();
-  return new Promise((resolve) => {
-    server.once('error', () => resolve(true));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)));
-  });
 }
