@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ManagedProcess, startProcess } from './child-process.js';
@@ -45,20 +46,27 @@ const ANSI = /\x1b\[[0-9;]*m/g;
  */
 export async function startEdgeDev(opts: EdgeDevOptions): Promise<EdgeDev> {
   await writeSecretsFile(opts.envFile, opts.vars);
+  // Also removed when this process exits early (process.exit, Ctrl-C during startup); only a kill -9 leaves it.
+  const removeOnExit = () => rmSync(opts.envFile, { force: true });
+  process.on('exit', removeOnExit);
+  const removeSecrets = async () => {
+    process.off('exit', removeOnExit);
+    await rm(opts.envFile, { force: true });
+  };
   try {
     try {
-      return await attempt(opts, firstPort(opts.port));
+      return await attempt(opts, firstPort(opts.port), removeSecrets);
     } catch (err) {
       if (!(err instanceof PortInUseError) || typeof opts.port === 'number') throw err;
-      return await attempt(opts, 0);
+      return await attempt(opts, 0, removeSecrets);
     }
   } catch (err) {
-    await rm(opts.envFile, { force: true });
+    await removeSecrets();
     throw err;
   }
 }
 
-async function attempt(opts: EdgeDevOptions, port: number): Promise<EdgeDev> {
+async function attempt(opts: EdgeDevOptions, port: number, removeSecrets: () => Promise<void>): Promise<EdgeDev> {
   const wrangler = join(opts.root, 'node_modules', '.bin', 'wrangler');
   const args = [
     'dev',
@@ -138,7 +146,7 @@ async function attempt(opts: EdgeDevOptions, port: number): Promise<EdgeDev> {
       process: proc,
       async stop() {
         await proc.stop('SIGTERM', 10_000);
-        await rm(opts.envFile, { force: true });
+        await removeSecrets();
       },
     };
   } catch (err) {

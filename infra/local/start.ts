@@ -6,7 +6,6 @@
  * STATE_DIR (default .local; another folder runs a second stack beside the first), FRESH=1 to wipe queue and keys
  * first, VERBOSE=1 for every log line. A failed start prints one line and leaves no process behind.
  */
-import { rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { PortInUseError, StackStartError } from './errors.js';
 import type { PortChoice } from './ports.js';
@@ -53,7 +52,7 @@ async function main(): Promise<void> {
   const root = process.cwd();
   const stateDir = resolve(process.env.STATE_DIR || join(root, '.local'));
   // Ctrl-C while starting: the children live in their own process groups and are killed by child-process.ts's exit
-  // hook; the secrets file goes too.
+  // hook; the secrets file is removed by edge-dev.ts's.
   let started = false;
   const interrupted = (signal: string) => {
     if (started) return;
@@ -62,9 +61,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', interrupted);
   process.on('SIGTERM', interrupted);
-  process.on('exit', () => {
-    if (!started) rmSync(join(stateDir, 'edge.env'), { force: true });
-  });
   console.log('Starting the local Kandinsky stack (S3 on disk, edge under wrangler dev, runner)…');
   const stack = await startStack({
     stateDir,

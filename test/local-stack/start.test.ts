@@ -106,11 +106,14 @@ describe('npm start fails in one clear line and leaves nothing running', () => {
   it('a state folder another running stack holds', async () => {
     const dir = await stateDir();
     await writeFile(join(dir, 'stack.lock'), String(process.pid));
+    await writeFile(join(dir, 'edge.env'), 'ADMIN_TOKEN="the running stack\'s"\n');
     const run = await runStart({ STATE_DIR: dir });
     expect(run.code).toBe(1);
     expect(NON_EMPTY_LINES(run.stderr)).toEqual([
       `npm start: another local stack (process ${process.pid}) is using ${dir}; stop it first`,
     ]);
+    // The running stack's files are left alone.
+    expect((await readdir(dir)).sort()).toEqual(['edge.env', 'stack.lock']);
   });
 
   it('Ctrl-C while the edge is starting stops what was started', async () => {
