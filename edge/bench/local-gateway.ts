@@ -103,6 +103,7 @@ export async function startMiniflareGateway(
     modulesRoot: join(workDir, 'dist'),
     modules: true,
     compatibilityDate: '2026-05-03',
+    compatibilityFlags: ['enable_request_signal'],
     host: '127.0.0.1',
     port,
     bindings: { ...topLevelVars(), ...vars },

@@ -51,7 +51,7 @@ export function callJson(path: string, key: string, body?: unknown, init: Reques
 export async function runnerCall(
   path: string,
   body: unknown,
-  options: { runnerId?: string; secret?: string; timestamp?: number; raw?: string } = {},
+  options: { runnerId?: string; secret?: string; timestamp?: number; raw?: string; signal?: AbortSignal } = {},
 ): Promise<Response> {
   const raw = options.raw ?? (body === undefined ? '' : JSON.stringify(body));
   const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
@@ -71,6 +71,7 @@ export async function runnerCall(
       'x-runner-signature': signature,
     },
     body: raw,
+    signal: options.signal,
   });
 }
 
