@@ -111,6 +111,7 @@ export async function startMiniflareGateway(
       API_KEYS: { className: 'ApiKeyObject', useSQLite: true },
       KEY_REGISTRY: { className: 'KeyRegistry', useSQLite: true },
       QUEUE: { className: 'QueueShard', useSQLite: true },
+      RUNNER_REPLAY_GUARD: { className: 'RunnerReplayGuard', useSQLite: true },
     },
     durableObjectsPersist: persist === 'disk' ? join(workDir, 'state') : false,
   });
