@@ -1,8 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
-
-/** Accepted clock difference between a runner's signed timestamp and the edge, in seconds (docs/runner-protocol.md). */
-export const RUNNER_CLOCK_SKEW_SECONDS = 300;
+import { RUNNER_CLOCK_SKEW_SECONDS } from '../middleware/runner-auth';
 
 /** Outcome of {@link RunnerReplayGuard.claim}. */
 export type NonceClaim = 'fresh' | 'replayed' | 'stale';

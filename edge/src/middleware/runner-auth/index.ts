@@ -1,12 +1,11 @@
 import type { MiddlewareHandler } from 'hono';
 import { readConfig } from '../../config';
-import { RUNNER_CLOCK_SKEW_SECONDS } from '../../durable/runner-replay-guard';
 import { ApiError } from '../../errors/api-error';
 import { hmacSha256, sha256Hex, timingSafeEqualStrings, toHex } from '../../lib/crypto';
 import type { AppEnv } from '../../types';
 
-export { RUNNER_CLOCK_SKEW_SECONDS };
-
+/** Accepted clock difference between a runner's signed timestamp and the edge, in seconds. */
+export const RUNNER_CLOCK_SKEW_SECONDS = 300;
 const RUNNER_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** 128 random bits as lowercase hex. */
 const NONCE = /^[0-9a-f]{32}$/;
