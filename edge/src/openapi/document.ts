@@ -112,7 +112,7 @@ const publicJob = {
   },
 };
 
-const runnerSecurity = [{ runnerSignature: [], runnerId: [], runnerTimestamp: [] }];
+const runnerSecurity = [{ runnerSignature: [], runnerId: [], runnerTimestamp: [], runnerNonce: [] }];
 const runnerPost = (summary: string, body: unknown, answer: unknown, extra: Record<string, unknown> = {}) => ({
   post: {
     tags: ['runner'],
@@ -395,6 +395,7 @@ export function openApiDocument(): Record<string, unknown> {
         },
         runnerId: { type: 'apiKey', in: 'header', name: 'x-runner-id' },
         runnerTimestamp: { type: 'apiKey', in: 'header', name: 'x-runner-timestamp' },
+        runnerNonce: { type: 'apiKey', in: 'header', name: 'x-runner-nonce' },
       },
       schemas: {
         Error: {
