@@ -178,7 +178,7 @@ describe('PNG decoding, property-based', () => {
         const check = await checkVerdict(png);
         const alone = await decoderVerdict(() => decodePngToRgb(png).image.data);
         const full = await decoderVerdict(async () => (await decodeImage(png, { maxPixels: 2 ** 40 })).data);
-        // The check (DecompressionStream, streaming) and the decoder (node:zlib, whole buffer) are separate code
+        // The check (own streaming inflater) and the decoder (node:zlib, whole buffer) are separate code
         // paths over the same rules: they must accept exactly the same files.
         expect(alone === 'accepted').toBe(check === 'accepted');
         expect(full === 'accepted').toBe(check === 'accepted');

@@ -1,11 +1,12 @@
 /**
  * The structural check of user image bytes that the edge and the runner share (`@kandinsky/protocol/image-bytes`),
  * the image limits both sides apply, and the building blocks the runner's decoders reuse (PNG chunk and scanline
- * readers, JPEG and WebP structure readers, checksums). Runtime-neutral: no Node or Workers API beyond
- * `DecompressionStream`.
+ * readers, JPEG and WebP structure readers, a bounded zlib inflater, checksums). Runtime-neutral: no Node or Workers
+ * API, only `Uint8Array`.
  */
 export { adler32, crc32 } from './checksums.js';
 export { ImageBytesError, type ImageBytesErrorCode } from './errors.js';
+export { inflateZlib } from './inflate.js';
 export {
   checkImageSize,
   type ImageBytesInfo,

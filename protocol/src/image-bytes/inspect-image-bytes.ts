@@ -44,7 +44,8 @@ export function checkImageSize(width: number, height: number, limits: ImageLimit
  * by a declared type), applies `limits` from the headers before any data is inflated, then holds the file to its own
  * headers: PNG chunks, CRCs and an image data stream that inflates to exactly the declared rows (bounded, so a zip
  * bomb costs nothing), JPEG markers from SOI through EOI, WebP RIFF and chunk sizes and canvas vs bitstream size.
- * Pure TypeScript over `Uint8Array` and the web `DecompressionStream`: runs unchanged in Workers and Node.
+ * Pure TypeScript over `Uint8Array` (its own bounded inflater, no runtime API): runs unchanged in Workers and Node.
+ * Async so callers need not change if it ever yields to the event loop on large files.
  * @throws ImageBytesError (nothing else) for every refused file.
  * @example await inspectImageBytes(bytes) // { format: 'png', contentType: 'image/png', width: 512, height: 512 }
  */
@@ -66,7 +67,7 @@ export async function inspectImageBytes(
       case 'png': {
         const png = readPngStructure(bytes);
         checkImageSize(png.header.width, png.header.height, limits);
-        await verifyPngImageData(png);
+        verifyPngImageData(png);
         return info(png.header.width, png.header.height);
       }
       case 'jpeg': {

@@ -1,31 +1,12 @@
-import { adler32 } from './checksums.js';
 import { ImageBytesError } from './errors.js';
+import { inflateZlib } from './inflate.js';
 import { PngScanlines } from './png-scanlines.js';
 import type { PngStructure } from './png-structure.js';
-
-/** The web-standard `DecompressionStream` (global in Node 18+ and Workers), typed here so no runtime's lib is needed. */
-interface ByteTransform {
-  readable: { getReader(): { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> } };
-  writable: {
-    getWriter(): {
-      ready: Promise<void>;
-      write(chunk: Uint8Array): Promise<void>;
-      close(): Promise<void>;
-      abort(): Promise<void>;
-    };
-  };
-}
-type DecompressionStreamConstructor = new (format: 'deflate') => ByteTransform;
-
-/**
- * Compressed bytes handed to the inflater at a time. Deflate expands at most ~1032x, so this bounds the output that
- * can pile up between two length checks to about 4 MiB: a zip bomb is stopped early, its output never held.
- */
-const SLICE_BYTES = 4096;
 
 /**
  * Checks the first two bytes of a zlib stream (RFC 1950): deflate, window <= 32 KiB, header checksum, and no preset
  * dictionary (PNG forbids one).
+ * @throws ImageBytesError
  */
 export function checkZlibHeader(cmf: number, flg: number): void {
   if ((cmf & 0x0f) !== 8 || cmf >> 4 > 7 || ((cmf << 8) | flg) % 31 !== 0 || (flg & 0x20) !== 0) {
@@ -34,8 +15,8 @@ export function checkZlibHeader(cmf: number, flg: number): void {
 }
 
 /**
- * Maps an inflater's error to a code. Runtimes word these differently (Node: "unexpected end of file", "incorrect
- * data check"); anything not recognised is `corrupt`.
+ * Maps an inflater's error message to a code. Runtimes word these differently (node:zlib: "unexpected end of file",
+ * "incorrect data check"); anything not recognised is `corrupt`.
  */
 export function zlibErrorCode(message: string): 'truncated' | 'bad_checksum' | 'corrupt' {
   if (/unexpected end|end of (file|stream|input|data)|truncat|incomplete/i.test(message)) return 'truncated';
@@ -54,65 +35,35 @@ export function trailingAdler(imageData: Uint8Array[]): number {
 }
 
 /**
- * Inflates a PNG's image data (with the platform's `DecompressionStream`, bounded: see {@link SLICE_BYTES}) and
- * holds it to the header: exactly the declared number of bytes, valid filter types, palette indices in range, a valid
- * zlib stream whose Adler-32 matches and that ends exactly where the IDAT data ends. Keeps no pixel data.
+ * Inflates a PNG's image data (bounded: see {@link inflateZlib}; nothing is kept) and holds it to the header: exactly
+ * the declared number of bytes (one byte more stops the inflater), valid filter types, palette indices within PLTE,
+ * a valid zlib stream whose Adler-32 matches and that ends exactly where the IDAT data ends.
  * @throws ImageBytesError
  */
-export async function verifyPngImageData(png: PngStructure): Promise<void> {
-  const head: number[] = [];
-  for (const chunk of png.imageData) head.push(...chunk.subarray(0, 2 - head.length));
-  if (head.length < 2) throw new ImageBytesError('truncated', 'PNG image data is too short to be a zlib stream');
-  checkZlibHeader(head[0], head[1]);
+export function verifyPngImageData(png: PngStructure): void {
+  const total = png.imageData.reduce((sum, chunk) => sum + chunk.length, 0);
+  const stream = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of png.imageData) {
+    stream.set(chunk, at);
+    at += chunk.length;
+  }
   const scanlines = new PngScanlines(png.header, { palette: png.palette });
-  const Decompression = (globalThis as unknown as { DecompressionStream: DecompressionStreamConstructor })
-    .DecompressionStream;
-  const stream = new Decompression('deflate');
-  const writer = stream.writable.getWriter();
-  const reader = stream.readable.getReader();
-  let stopped = false;
-
-  const feed = (async () => {
-    for (const chunk of png.imageData) {
-      for (let i = 0; i < chunk.length && !stopped; i += SLICE_BYTES) {
-        await writer.ready;
-        await writer.write(chunk.subarray(i, i + SLICE_BYTES));
-      }
-    }
-    if (!stopped) await writer.close();
-  })();
-  // The reader reports the error; the writer's copy of it must not surface as an unhandled rejection.
-  feed.catch(() => undefined);
-
-  let adler = 1;
   let produced = 0;
   try {
-    for (;;) {
-      let result: { done: boolean; value?: Uint8Array };
-      try {
-        result = await reader.read();
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        throw new ImageBytesError(zlibErrorCode(message), `PNG image data is not a valid zlib stream (${message})`);
-      }
-      if (result.done) break;
-      const value = result.value!;
-      produced += value.length;
-      scanlines.push(value);
-      adler = adler32(value, adler);
-    }
+    inflateZlib(stream, (piece) => {
+      produced += piece.length;
+      scanlines.push(piece);
+    });
   } catch (err) {
-    stopped = true;
-    reader.cancel().catch(() => undefined);
-    writer.abort().catch(() => undefined);
-    if (err instanceof ImageBytesError && err.code === 'excess_data') {
-      throw new ImageBytesError('excess_data', `${err.message} (inflation stopped after ${produced} bytes)`);
+    if (!(err instanceof ImageBytesError)) throw err;
+    if (err.code === 'excess_data' && !scanlines.complete) {
+      // Bytes after the zlib stream of image data that is itself short: the shortness is the finding.
+      scanlines.finish();
     }
-    throw err;
+    const where = err.code === 'excess_data' && produced > 0 ? ` (inflation stopped after ${produced} bytes)` : '';
+    const message = err.message.replace(/^zlib stream: /, 'PNG image data is not a valid zlib stream: ');
+    throw new ImageBytesError(err.code, `${message}${where}`);
   }
   scanlines.finish();
-  // The inflater checked the stream's own Adler-32; if the IDAT data does not end with it, bytes follow the stream.
-  if (trailingAdler(png.imageData) !== adler) {
-    throw new ImageBytesError('excess_data', 'PNG image data has bytes after the end of its zlib stream');
-  }
 }

@@ -9,4 +9,5 @@ export {
   pngScanlineData,
   type TestPngSpec,
   zlibStored,
+  zlibZeros,
 } from './png-builder.js';

@@ -177,3 +177,41 @@ export function zlibStored(data: Uint8Array): Uint8Array {
   parts.push(Uint8Array.from([adler >>> 24, (adler >> 16) & 0xff, (adler >> 8) & 0xff, adler & 0xff]));
   return concatBytes(...parts);
 }
+
+/**
+ * A valid zlib stream (Adler-32 included) that inflates to at least `bytes` zeros from about `bytes / 159` bytes,
+ * written without a deflater: one fixed-Huffman block of a literal 0 followed by "copy 258 bytes from distance 1"
+ * codes (13 bits each). For zip-bomb tests in any runtime. Returns the stream and its exact inflated size.
+ */
+export function zlibZeros(bytes: number): { stream: Uint8Array; inflated: number } {
+  const repeats = Math.max(0, Math.ceil((bytes - 1) / 258));
+  const out: number[] = [0x78, 0x01];
+  let acc = 0;
+  let count = 0;
+  const bit = (b: number) => {
+    acc |= b << count;
+    if (++count === 8) {
+      out.push(acc);
+      acc = 0;
+      count = 0;
+    }
+  };
+  const huffman = (code: number, length: number) => {
+    for (let i = length - 1; i >= 0; i--) bit((code >> i) & 1);
+  };
+  bit(1); // BFINAL
+  bit(1); // BTYPE = 01 (fixed Huffman), least significant bit first
+  bit(0);
+  huffman(0x30, 8); // literal 0
+  for (let i = 0; i < repeats; i++) {
+    huffman(0xc5, 8); // length symbol 285 = 258
+    huffman(0, 5); // distance code 0 = 1
+  }
+  huffman(0, 7); // end of block
+  if (count > 0) out.push(acc);
+  const inflated = 1 + 258 * repeats;
+  // Adler-32 of n zeros: a stays 1, b adds 1 per byte.
+  const adler = ((inflated % 65521) * 65536 + 1) >>> 0;
+  out.push(adler >>> 24, (adler >> 16) & 0xff, (adler >> 8) & 0xff, adler & 0xff);
+  return { stream: Uint8Array.from(out), inflated };
+}
