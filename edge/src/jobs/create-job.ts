@@ -55,8 +55,8 @@ export async function createJob(
   const uploads: PendingUpload[] = [];
   const keyFor = (slot: string, image: InputImage) =>
     `${inputPrefix}${slot}.${image.format === 'jpeg' ? 'jpg' : image.format}`;
-  const take = (ref: string, param: string, slot: string): string => {
-    const image = resolveInputImage(ref, param, options.attachments);
+  const take = async (ref: string, param: string, slot: string): Promise<string> => {
+    const image = await resolveInputImage(ref, param, options.attachments);
     uploads.push({ slot, image });
     return keyFor(slot, image);
   };
@@ -76,9 +76,9 @@ export async function createJob(
   };
   if ('prompt' in input && input.prompt !== undefined) params.prompt = input.prompt;
   if (request.task === 'img2img') params.strength = request.input.strength;
-  if ('image' in input) params.image = take(input.image, 'input.image', 'image');
+  if ('image' in input) params.image = await take(input.image, 'input.image', 'image');
   if ('mask' in input) {
-    params.mask = take(input.mask, 'input.mask', 'mask');
+    params.mask = await take(input.mask, 'input.mask', 'mask');
     const [image, mask] = uploads.map((upload) => upload.image);
     if (image.width !== mask.width || image.height !== mask.height) {
       throw new ApiError(400, 'input.mask must have the same size as input.image.', {
@@ -88,16 +88,20 @@ export async function createJob(
     }
   }
   if (request.task === 'fuse') {
-    params.inputs = request.input.inputs.map(
-      (item, index): FuseInput =>
+    const inputs: FuseInput[] = [];
+    // One at a time, in order: the first bad image is the one reported.
+    for (const [index, item] of request.input.inputs.entries()) {
+      inputs.push(
         item.type === 'text'
           ? item
           : {
               type: 'image',
               weight: item.weight,
-              image: take(item.image, `input.inputs.${index}.image`, `input-${index}`),
+              image: await take(item.image, `input.inputs.${index}.image`, `input-${index}`),
             },
-    );
+      );
+    }
+    params.inputs = inputs;
   }
 
   const shardObject = shardStub(env, shard);
