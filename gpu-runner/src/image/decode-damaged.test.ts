@@ -115,10 +115,13 @@ describe('decoding damaged JPEGs and WebPs', () => {
 
   it('refuses a JPEG whose scan data libjpeg had to fill in (cut scan + EOI, frame taller than its data)', async () => {
     const cutThenEoi = concatBytes(jpeg.subarray(0, sos + 200), Uint8Array.from([0xff, 0xd9]));
+    // The shared check finds it by Huffman-decoding the scan; libjpeg alone warns and fills with gray.
+    expect(await outcome(() => decodeImage(cutThenEoi))).toBe('truncated');
     expect(await outcome(() => decodeJpegToRgb(cutThenEoi, readJpegHeader(cutThenEoi)))).toBe('corrupt');
     const sof = jpeg.findIndex((b, i) => b === 0xff && jpeg[i + 1] === 0xc0);
     const taller = jpeg.slice();
     taller[sof + 5] += 1; // height 32 -> 288: libjpeg runs out of scan data and fills with gray
+    expect(await outcome(() => decodeImage(taller))).toBe('truncated');
     expect(await outcome(() => decodeJpegToRgb(taller, readJpegHeader(taller)))).toBe('corrupt');
   });
 

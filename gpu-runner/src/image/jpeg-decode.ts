@@ -41,23 +41,24 @@ const loadDecoder = squooshCodec<DecodeFn>(
   { printErr: (line: string) => messages.push(line), print: () => undefined },
 );
 
+/**
+ * libjpeg warnings that change no pixel: bytes skipped before a marker (after a scan's last MCU), an unknown JFIF
+ * version, an unknown Adobe transform code (libjpeg then decides from the component ids), a damaged ICC segment. Every
+ * other warning means libjpeg filled in data it could not read. libjpeg prints only its first warning, so a harmless
+ * one could hide a later one; the shared check (run first) has already Huffman-decoded every scan, which rules out
+ * the data-filling ones.
+ */
+const HARMLESS_WARNINGS =
+  /extraneous bytes before marker|unknown JFIF revision|Unknown Adobe color transform|bad ICC marker/i;
+
 /** Decodes run one at a time, so each decode's captured messages are its own. */
 let queue: Promise<unknown> = Promise.resolve();
 
 /**
- * Decodes a grayscale or YCbCr JPEG to RGB with libjpeg-turbo's decoder (MozJPEG via `@jsquash/jpeg`): the same
- * library and default settings (islow IDCT, fancy upsampling) as Pillow, so the pixels match the reference. EXIF
- * orientation is left to the caller. CMYK/YCCK JPEGs are refused. libjpeg fills what it cannot read (a scan cut
- * short, a bad Huffman code) with gray and only warns; any such warning refuses the image here (`corrupt`), as does
- * output of another size or length than the frame header declares.
+ * Runs libjpeg on `bytes` and returns its RGBA output with everything it printed (its first warning, if any).
+ * @throws ImageInputError `corrupt` when libjpeg gives up.
  */
-export async function decodeJpegToRgb(bytes: Uint8Array, header: JpegHeader): Promise<Raster> {
-  if (header.components !== 1 && header.components !== 3) {
-    throw new ImageInputError(
-      'unsupported_format',
-      `JPEG with ${header.components} colour components (CMYK?) is not supported`,
-    );
-  }
+export async function runLibjpeg(bytes: Uint8Array): Promise<{ img: WasmImageData; warnings: string[] }> {
   const decode = await loadDecoder();
   const run = queue.then(async () => {
     messages = [];
@@ -68,8 +69,31 @@ export async function decodeJpegToRgb(bytes: Uint8Array, header: JpegHeader): Pr
     }
   });
   queue = run.catch(() => undefined);
-  const { img, warnings } = await run;
-  if (warnings.length > 0) throw new ImageInputError('corrupt', `damaged JPEG data: ${warnings.join('; ')}`);
+  return run;
+}
+
+/** The warnings that mean libjpeg filled in data it could not read (see {@link HARMLESS_WARNINGS}). */
+export function damageWarnings(warnings: string[]): string[] {
+  return warnings.filter((w) => !HARMLESS_WARNINGS.test(w));
+}
+
+/**
+ * Decodes a grayscale or YCbCr JPEG to RGB with libjpeg-turbo's decoder (MozJPEG via `@jsquash/jpeg`): the same
+ * library and default settings (islow IDCT, fancy upsampling) as Pillow, so the pixels match the reference. EXIF
+ * orientation is left to the caller. CMYK/YCCK JPEGs are refused. libjpeg fills what it cannot read (a scan cut
+ * short, a bad Huffman code) with gray and only warns; such a warning refuses the image here (`corrupt`), as does
+ * output of another size or length than the frame header declares.
+ */
+export async function decodeJpegToRgb(bytes: Uint8Array, header: JpegHeader): Promise<Raster> {
+  if (header.components !== 1 && header.components !== 3) {
+    throw new ImageInputError(
+      'unsupported_format',
+      `JPEG with ${header.components} colour components (CMYK?) is not supported`,
+    );
+  }
+  const { img, warnings } = await runLibjpeg(bytes);
+  const damage = damageWarnings(warnings);
+  if (damage.length > 0) throw new ImageInputError('corrupt', `damaged JPEG data: ${damage.join('; ')}`);
   if (img.width !== header.width || img.height !== header.height) {
     throw new ImageInputError(
       'corrupt',

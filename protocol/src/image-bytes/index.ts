@@ -13,6 +13,7 @@ export {
   type InputImageFormat,
   inspectImageBytes,
 } from './inspect-image-bytes.js';
+export { verifyJpegScans } from './jpeg-scans.js';
 export {
   type JpegComponent,
   type JpegHuffmanTable,

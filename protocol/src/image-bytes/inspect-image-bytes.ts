@@ -1,4 +1,5 @@
 import { ImageBytesError } from './errors.js';
+import { verifyJpegScans } from './jpeg-scans.js';
 import { readJpegStructure } from './jpeg-structure.js';
 import { IMAGE_LIMITS, type ImageLimits } from './limits.js';
 import { verifyPngImageData } from './png-image-data.js';
@@ -43,7 +44,7 @@ export function checkImageSize(width: number, height: number, limits: ImageLimit
  * before the job is queued), the runner runs it again before decoding. Identifies PNG, JPEG or WebP by content (never
  * by a declared type), applies `limits` from the headers before any data is inflated, then holds the file to its own
  * headers: PNG chunks, CRCs and an image data stream that inflates to exactly the declared rows (bounded, so a zip
- * bomb costs nothing), JPEG markers from SOI through EOI, WebP RIFF and chunk sizes and canvas vs bitstream size.
+ * bomb costs nothing), JPEG markers from SOI through EOI and scan data that Huffman-decodes to every MCU, WebP RIFF and chunk sizes and canvas vs bitstream size.
  * Pure TypeScript over `Uint8Array` (its own bounded inflater, no runtime API): runs unchanged in Workers and Node.
  * Async so callers need not change if it ever yields to the event loop on large files.
  * @throws ImageBytesError (nothing else) for every refused file.
@@ -73,6 +74,7 @@ export async function inspectImageBytes(
       case 'jpeg': {
         const jpeg = readJpegStructure(bytes);
         checkImageSize(jpeg.width, jpeg.height, limits);
+        verifyJpegScans(jpeg);
         return info(jpeg.width, jpeg.height);
       }
       case 'webp': {

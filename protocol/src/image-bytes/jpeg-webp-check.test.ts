@@ -56,6 +56,31 @@ describe('inspectImageBytes on JPEG', () => {
     }
   });
 
+  it('Huffman-decodes every scan: data cut short before EOI, a frame taller than its data, a bad code', async () => {
+    for (const name of JPEGS) {
+      const jpeg = fixture(name);
+      const sos = markerAt(jpeg, 0xda);
+      // Cut inside the first scan, then close the file properly: every marker is intact, the MCUs are not.
+      const cut = concatBytes(jpeg.subarray(0, sos + 40), Uint8Array.from([0xff, 0xd9]));
+      expect(await refusal(cut), name).toMatch(
+        /^truncated: JPEG (scan data ends before its last MCU|ends before component|scan has \d+ restart)/,
+      );
+    }
+    const jpeg = fixture('rgb-q90.jpg');
+    const sof = markerAt(jpeg, 0xc0);
+    const taller = jpeg.slice();
+    taller[sof + 6] = 48; // height 32 -> 48: a third MCU row the scan does not have
+    expect(await refusal(taller)).toMatch(/^truncated: JPEG scan data ends before its last MCU/);
+    const shorter = jpeg.slice();
+    shorter[sof + 6] = 16; // fewer MCUs than coded: the rest is skipped, as libjpeg skips it
+    expect(await refusal(shorter)).toBe('accepted');
+    // Scan data starting with 32 one-bits (stuffed FF 00 bytes): no code is all ones, so no code matches.
+    const data = markerAt(jpeg, 0xda) + 14;
+    const ones = Uint8Array.from([0xff, 0, 0xff, 0, 0xff, 0, 0xff, 0]);
+    const bad = concatBytes(jpeg.subarray(0, data), ones, jpeg.subarray(data + 8));
+    expect(await refusal(bad)).toMatch(/^corrupt: JPEG scan data has a bad Huffman code/);
+  });
+
   it('counts restart intervals against the frame size: a lost interval or a taller frame is refused', async () => {
     const jpeg = fixture('rgb-420-restart.jpg');
     // 48x32 at 4:2:0 is two MCU rows, one restart interval each: RST0 between them.
