@@ -97,8 +97,8 @@ class Bits {
 
 const ranOut = () => new ImageBytesError('truncated', 'JPEG scan data ends before its last MCU');
 
-/** Per component: which coefficients (zigzag order) are non-zero in each block, for progressive refinement. */
-type NonZero = Uint8Array[];
+/** Per component: which coefficients (zigzag order) are non-zero, 64 flags per block, for progressive refinement. */
+type NonZero = Uint8Array | undefined;
 
 function scanBlocks(frame: JpegStructure, scan: JpegScan): { component: number; blocksPerMcu: number }[] {
   return scan.components.map((c) => ({
@@ -112,7 +112,7 @@ function scanBlocks(frame: JpegStructure, scan: JpegScan): { component: number; 
  * @throws ImageBytesError `truncated` when an interval's data ends before its MCUs do, `corrupt` for a bad code.
  */
 export function verifyJpegScans(jpeg: JpegStructure): void {
-  const nonZero: NonZero[] = jpeg.components.map(() => []);
+  const nonZero: NonZero[] = jpeg.components.map(() => undefined);
   const progressive = jpeg.process === 'progressive';
   for (const scan of jpeg.scans) {
     const layout = scanBlocks(jpeg, scan);
@@ -138,21 +138,19 @@ export function verifyJpegScans(jpeg: JpegStructure): void {
                 bits.bits(s);
               }
             } else {
-              const flags = blockFlags(nonZero[layout[i].component], mcu);
+              // AC scans have one component: one block per MCU, in the component's block order.
+              const c = layout[i].component;
+              nonZero[c] ??= new Uint8Array(scan.mcus * 64);
+              const flags = nonZero[c];
               eobRun = refining
-                ? refineAcBlock(bits, ac[i]!, scan, flags, eobRun)
-                : firstAcBlock(bits, ac[i]!, scan, flags, eobRun);
+                ? refineAcBlock(bits, ac[i]!, scan, flags, mcu * 64, eobRun)
+                : firstAcBlock(bits, ac[i]!, scan, flags, mcu * 64, eobRun);
             }
           }
         }
       }
     }
   }
-}
-
-function blockFlags(perBlock: Uint8Array[], block: number): Uint8Array {
-  perBlock[block] ??= new Uint8Array(64);
-  return perBlock[block];
 }
 
 function decodeSequentialBlock(bits: Bits, dc: Decoder, ac: Decoder): void {
@@ -172,7 +170,14 @@ function decodeSequentialBlock(bits: Bits, dc: Decoder, ac: Decoder): void {
 }
 
 /** libjpeg's decode_mcu_AC_first for one block; returns the EOB run left. */
-function firstAcBlock(bits: Bits, ac: Decoder, scan: JpegScan, flags: Uint8Array, eobRun: number): number {
+function firstAcBlock(
+  bits: Bits,
+  ac: Decoder,
+  scan: JpegScan,
+  flags: Uint8Array,
+  base: number,
+  eobRun: number,
+): number {
   if (eobRun > 0) return eobRun - 1;
   for (let k = scan.ss; k <= scan.se; k++) {
     const rs = bits.decode(ac);
@@ -184,7 +189,7 @@ function firstAcBlock(bits: Bits, ac: Decoder, scan: JpegScan, flags: Uint8Array
       const value = raw < 1 << (s - 1) ? raw - (1 << s) + 1 : raw;
       // libjpeg stores value << Al in a 16-bit coefficient (garbage data can make that 0, which later refinement
       // scans then treat as zero), at natural_order[k], which is position 63 for every k past 63.
-      if (((value << scan.al) & 0xffff) !== 0) flags[Math.min(k, 63)] = 1;
+      if (((value << scan.al) & 0xffff) !== 0) flags[base + Math.min(k, 63)] = 1;
     } else {
       if (r !== 15) {
         let run = 1 << r;
@@ -198,7 +203,14 @@ function firstAcBlock(bits: Bits, ac: Decoder, scan: JpegScan, flags: Uint8Array
 }
 
 /** libjpeg's decode_mcu_AC_refine for one block; returns the EOB run left. */
-function refineAcBlock(bits: Bits, ac: Decoder, scan: JpegScan, flags: Uint8Array, eobRun: number): number {
+function refineAcBlock(
+  bits: Bits,
+  ac: Decoder,
+  scan: JpegScan,
+  flags: Uint8Array,
+  base: number,
+  eobRun: number,
+): number {
   let k = scan.ss;
   if (eobRun === 0) {
     for (; k <= scan.se; k++) {
@@ -214,15 +226,15 @@ function refineAcBlock(bits: Bits, ac: Decoder, scan: JpegScan, flags: Uint8Arra
         break;
       }
       do {
-        if (flags[Math.min(k, 63)]) bits.bits(1);
+        if (flags[base + Math.min(k, 63)]) bits.bits(1);
         else if (--r < 0) break;
         k++;
       } while (k <= scan.se);
-      if (s) flags[Math.min(k, 63)] = 1;
+      if (s) flags[base + Math.min(k, 63)] = 1;
     }
   }
   if (eobRun > 0) {
-    for (; k <= scan.se; k++) if (flags[k]) bits.bits(1);
+    for (; k <= scan.se; k++) if (flags[base + k]) bits.bits(1);
     eobRun--;
   }
   return eobRun;
