@@ -61,7 +61,9 @@ export function verifyPngImageData(png: PngStructure): void {
       // Bytes after the zlib stream of image data that is itself short: the shortness is the finding.
       scanlines.finish();
     }
-    const where = err.code === 'excess_data' && produced > 0 ? ` (inflation stopped after ${produced} bytes)` : '';
+    // Past the declared size (the scanline reader refused a piece): say how far the inflater got, to show it stopped.
+    const stopped = err.code === 'excess_data' && !err.message.startsWith('zlib stream:');
+    const where = stopped ? ` (inflation stopped after ${produced} bytes)` : '';
     const message = err.message.replace(/^zlib stream: /, 'PNG image data is not a valid zlib stream: ');
     throw new ImageBytesError(err.code, `${message}${where}`);
   }

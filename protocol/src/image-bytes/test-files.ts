@@ -1,3 +1,4 @@
+// Test-only helpers (Node: reads fixtures, deflates with node:zlib); never imported by the check itself.
 import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { type AssemblePngOptions, assemblePng, pngScanlineData, type TestPngSpec } from './testing/index.js';
