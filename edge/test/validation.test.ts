@@ -149,7 +149,7 @@ describe('other routes', () => {
       'model',
     );
     expect((await expectError(await callJson(path, key.key, { prompt: 'x', size: '4096x4096' }), 400)).param).toBe(
-      'input.size',
+      'size',
     );
     expect((await expectError(await callJson(path, key.key, { prompt: 'x'.repeat(70_000) }), 413)).code).toBe(
       'request_too_large',

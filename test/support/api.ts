@@ -10,7 +10,9 @@ export interface PublicJob {
   output: {
     images: { url: string; width: number; height: number; content_type: string; seed: number; bytes: number }[];
   } | null;
-  error: { code: string; message: string } | null;
+  error: { code: string; message: string; type: 'invalid_request_error' | 'server_error' } | null;
+  /** The resolved parameters (defaults filled, sizes rounded, seed chosen, images as bucket keys). */
+  input: Record<string, unknown>;
 }
 
 /** Small public-API client over raw HTTP (fetch), as a customer without an SDK would call it. */

@@ -41,23 +41,24 @@ export type AdmitResult = { kind: 'admitted' } | { kind: 'at_capacity'; running:
 
 /** Longest time a token-bucket change stays unsaved. */
 export const BUCKET_PERSIST_INTERVAL_MS = 1_000;
-/** Longest time a change to the in-flight job set stays unsaved. */
+/** Longest time an admission to the in-flight job set stays unsaved (releases are saved at once). */
 export const ACTIVE_JOBS_PERSIST_INTERVAL_MS = 200;
 
 /**
  * One object per API key, addressed by `idFromName(sha256(key))`: holds the key record, the key's token bucket and
  * the set of its in-flight jobs (for the running-jobs cap). Serial execution makes the bucket and the cap exact under
- * any concurrency. Both live in memory and are saved in batches off the request path (a storage commit per request
- * would dominate create latency); after a crash of this object the cap may over-admit by the jobs of the last
- * {@link ACTIVE_JOBS_PERSIST_INTERVAL_MS}, never lose a job (jobs are stored by their queue shard).
+ * any concurrency. The bucket and admissions live in memory and are saved in batches off the request path (a storage
+ * commit per create would dominate its latency); after a crash of this object the cap may over-admit by the jobs of
+ * the last {@link ACTIVE_JOBS_PERSIST_INTERVAL_MS}, never lose a job (jobs are stored by their queue shard). Releases
+ * are written before they are acknowledged, so a freed slot stays freed.
  */
 export class ApiKeyObject extends DurableObject<Env> {
   private bucket: BucketState | undefined;
   private record: KeyRecord | null | undefined;
   private persistTimer: ReturnType<typeof setTimeout> | null = null;
   private active: Map<string, number> | null = null;
-  /** Unsaved changes to `active`: job id -> created_at (insert) or null (delete). */
-  private readonly activeChanges = new Map<string, number | null>();
+  /** Admissions not saved yet: job id -> created_at. Releases are written at once ({@link releaseJob}). */
+  private readonly activeChanges = new Map<string, number>();
   private activeTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -142,23 +143,20 @@ export class ApiKeyObject extends DurableObject<Env> {
     return this.active;
   }
 
-  private changeActive(jobId: string, createdAt: number | null): void {
-    const active = this.activeJobs();
-    if (createdAt === null) active.delete(jobId);
-    else active.set(jobId, createdAt);
+  /** Records an admission in memory; it is saved with the next batch (see the class comment). */
+  private admitActive(jobId: string, createdAt: number): void {
+    this.activeJobs().set(jobId, createdAt);
     this.activeChanges.set(jobId, createdAt);
     if (this.activeTimer !== null) return;
     this.activeTimer = setTimeout(() => {
       this.activeTimer = null;
       this.ctx.storage.transactionSync(() => {
         for (const [id, created] of this.activeChanges) {
-          if (created === null) this.ctx.storage.sql.exec('DELETE FROM active_jobs WHERE job_id = ?', id);
-          else
-            this.ctx.storage.sql.exec(
-              'INSERT OR REPLACE INTO active_jobs (job_id, created_at) VALUES (?, ?)',
-              id,
-              created,
-            );
+          this.ctx.storage.sql.exec(
+            'INSERT OR REPLACE INTO active_jobs (job_id, created_at) VALUES (?, ?)',
+            id,
+            created,
+          );
         }
       });
       this.activeChanges.clear();
@@ -173,18 +171,20 @@ export class ApiKeyObject extends DurableObject<Env> {
     if (running >= record.limits.max_running_jobs) {
       return { kind: 'at_capacity', running, max: record.limits.max_running_jobs };
     }
-    this.changeActive(input.jobId, input.now);
+    this.admitActive(input.jobId, input.now);
     return { kind: 'admitted' };
   }
 
-  /** Undoes {@link admitJob} for a job that was not enqueued (replay, queue full, storage error). */
-  async abortJob(jobId: string): Promise<void> {
-    if (this.activeJobs().has(jobId)) this.changeActive(jobId, null);
-  }
-
-  /** Frees the running-jobs slot of a finished job. Idempotent. */
+  /**
+   * Frees the running-jobs slot of a job that finished, or that was never enqueued (replay, queue full, storage
+   * error). Idempotent. The delete is written before this returns: the queue shard forgets its pending release once
+   * this call succeeds, so a release held back in memory and lost in a restart would take the slot for good.
+   */
   async releaseJob(jobId: string): Promise<void> {
-    if (this.activeJobs().has(jobId)) this.changeActive(jobId, null);
+    const active = this.activeJobs();
+    active.delete(jobId);
+    this.activeChanges.delete(jobId);
+    this.ctx.storage.sql.exec('DELETE FROM active_jobs WHERE job_id = ?', jobId);
   }
 
   /** Number of jobs currently counted against the cap. */

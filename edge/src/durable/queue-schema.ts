@@ -34,6 +34,14 @@ CREATE INDEX IF NOT EXISTS jobs_tenant ON jobs(tenant, created_at);
 CREATE INDEX IF NOT EXISTS jobs_lease ON jobs(status, lease_expires_at);
 CREATE INDEX IF NOT EXISTS jobs_completed ON jobs(completed_at) WHERE completed_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_idempotency ON jobs(tenant, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS idempotency_reservations (
+  tenant TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant, idempotency_key)
+);
 CREATE TABLE IF NOT EXISTS key_releases (job_id TEXT PRIMARY KEY, key_object_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS webhook_deliveries (
   message_id TEXT PRIMARY KEY,

@@ -20,7 +20,15 @@ export interface LeaseGrant {
 export type EnqueueResult = { kind: 'queued'; job: JobRecord } | IdempotentMatch | { kind: 'full' };
 
 /** An earlier job with the same Idempotency-Key: from the same request (`replay`) or a different one. */
-export type IdempotentMatch = { kind: 'replay' | 'idempotency_mismatch'; job: JobRecord };
+export type IdempotentMatch = { kind: 'replay'; job: JobRecord } | { kind: 'idempotency_mismatch'; job: JobRecord };
+
+/** What a create with a known Idempotency-Key is answered with instead of creating a job. */
+export type IdempotencyAnswer = IdempotentMatch | { kind: 'in_progress' } | { kind: 'idempotency_mismatch' };
+
+/** How long a create may hold its Idempotency-Key reservation (admission and uploads) before another may take it. */
+export const IDEMPOTENCY_RESERVATION_MS = 60_000;
+/** How long a concurrent create of the same request waits for the reservation holder before answering 409. */
+export const IDEMPOTENCY_WAIT_MS = 10_000;
 
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
@@ -50,6 +58,7 @@ export class QueueShard extends DurableObject<Env> {
     reject: (err: unknown) => void;
   }[] = [];
   private readonly jobWatchers = new Map<string, Set<() => void>>();
+  private readonly reservationWaiters = new Map<string, Set<() => void>>();
   private sideEffectsRunning = false;
   private sideEffectsAgain = false;
 
@@ -62,16 +71,65 @@ export class QueueShard extends DurableObject<Env> {
   // ---------------------------------------------------------------- client side
 
   /**
-   * The tenant's job created with this Idempotency-Key in the last 24 h, and whether it came from the same request.
-   * Creates with a key always land on the shard chosen from (tenant, key), so this shard is the only place to look.
+   * Reserves an Idempotency-Key for a create that is about to admit and upload (`jobId` is the job it will enqueue).
+   * Answers with the earlier job when one holds the key (`replay` for the same request, `idempotency_mismatch` for
+   * another) and `idempotency_mismatch` while a create of a different request holds it. A concurrent create of the
+   * same request waits (up to `waitMs`) for the holder to enqueue, then gets its job as a replay, so a burst of
+   * identical retries sees one job; `in_progress` if the holder takes longer. Creates with a key always land on the
+   * shard chosen from (tenant, key), so this shard is the only place to look, and its serial execution makes the check
+   * and the reservation one step.
    */
-  async findIdempotent(
+  async reserveIdempotencyKey(
     tenant: string,
     key: string,
     requestHash: string,
-    now = Date.now(),
-  ): Promise<IdempotentMatch | null> {
-    return this.findIdempotentSync(tenant, key, requestHash, now);
+    jobId: string,
+    waitMs = IDEMPOTENCY_WAIT_MS,
+  ): Promise<{ kind: 'reserved' } | IdempotencyAnswer> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const now = Date.now();
+      const existing = this.findIdempotentSync(tenant, key, requestHash, now);
+      if (existing) return existing;
+      const held = this.sql
+        .exec<{ request_hash: string; expires_at: number }>(
+          'SELECT request_hash, expires_at FROM idempotency_reservations WHERE tenant = ? AND idempotency_key = ? AND expires_at > ?',
+          tenant,
+          key,
+          now,
+        )
+        .toArray()[0];
+      if (!held) break;
+      if (held.request_hash !== requestHash) return { kind: 'idempotency_mismatch' };
+      const remaining = Math.min(deadline, held.expires_at) - now;
+      if (remaining <= 0) return { kind: 'in_progress' };
+      await this.reservationChange(`${tenant}\n${key}`, remaining);
+    }
+    this.sql.exec(
+      'INSERT OR REPLACE INTO idempotency_reservations (tenant, idempotency_key, request_hash, job_id, expires_at) VALUES (?, ?, ?, ?, ?)',
+      tenant,
+      key,
+      requestHash,
+      jobId,
+      Date.now() + IDEMPOTENCY_RESERVATION_MS,
+    );
+    return { kind: 'reserved' };
+  }
+
+  /** Drops the reservation `jobId` holds (its create failed before enqueueing); a waiting retry may take the key. */
+  async releaseIdempotencyKey(tenant: string, key: string, jobId: string): Promise<void> {
+    this.sql.exec(
+      'DELETE FROM idempotency_reservations WHERE tenant = ? AND idempotency_key = ? AND job_id = ?',
+      tenant,
+      key,
+      jobId,
+    );
+    this.wake(this.reservationWaiters, `${tenant}\n${key}`);
+  }
+
+  /** Resolves when the reservation of `slot` (tenant \n key) is enqueued or dropped, or after `timeoutMs`. */
+  private reservationChange(slot: string, timeoutMs: number): Promise<void> {
+    return this.waitFor(this.reservationWaiters, slot, timeoutMs);
   }
 
   private findIdempotentSync(tenant: string, key: string, requestHash: string, now: number): IdempotentMatch | null {
@@ -84,7 +142,8 @@ export class QueueShard extends DurableObject<Env> {
       )
       .toArray()[0];
     if (!row) return null;
-    return { kind: row.request_hash === requestHash ? 'replay' : 'idempotency_mismatch', job: rowToJob(row) };
+    const job = rowToJob(row);
+    return row.request_hash === requestHash ? { kind: 'replay', job } : { kind: 'idempotency_mismatch', job };
   }
 
   /**
@@ -119,6 +178,12 @@ export class QueueShard extends DurableObject<Env> {
     if (job.idempotency_key !== null) {
       const existing = this.findIdempotentSync(job.tenant, job.idempotency_key, job.request_hash ?? '', now);
       if (existing) return existing;
+      this.sql.exec(
+        'DELETE FROM idempotency_reservations WHERE tenant = ? AND idempotency_key = ?',
+        job.tenant,
+        job.idempotency_key,
+      );
+      this.wake(this.reservationWaiters, `${job.tenant}\n${job.idempotency_key}`);
     }
     const queued = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE status = 'queued'").one().n;
     if (queued >= capacity) return { kind: 'full' };
@@ -161,17 +226,7 @@ export class QueueShard extends DurableObject<Env> {
   async watch(id: string, tenant: string, sinceVersion: number, timeoutMs: number): Promise<JobRecord | null> {
     const current = await this.get(id, tenant);
     if (!current || current.version > sinceVersion || isTerminal(current.status) || timeoutMs <= 0) return current;
-    await new Promise<void>((resolve) => {
-      const watchers = this.jobWatchers.get(id) ?? new Set();
-      const timer = setTimeout(done, timeoutMs);
-      function done() {
-        clearTimeout(timer);
-        watchers.delete(done);
-        resolve();
-      }
-      watchers.add(done);
-      this.jobWatchers.set(id, watchers);
-    });
+    await this.waitFor(this.jobWatchers, id, timeoutMs);
     return this.get(id, tenant);
   }
 
@@ -468,7 +523,7 @@ export class QueueShard extends DurableObject<Env> {
       .one();
     const job = rowToJob(row);
     if (isTerminal(job.status)) this.recordTerminalEffects(job, row.webhook_secret as string | null, now);
-    this.notifyWatchers(id);
+    this.wake(this.jobWatchers, id);
     return job;
   }
 
@@ -493,11 +548,28 @@ export class QueueShard extends DurableObject<Env> {
     this.ctx.waitUntil(this.runSideEffects());
   }
 
-  private notifyWatchers(id: string): void {
-    const watchers = this.jobWatchers.get(id);
-    if (!watchers) return;
-    this.jobWatchers.delete(id);
-    for (const wake of watchers) wake();
+  /** Resolves when `wake(waiters, key)` is called or after `timeoutMs`, whichever comes first. */
+  private waitFor(waiters: Map<string, Set<() => void>>, key: string, timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const set = waiters.get(key) ?? new Set();
+      const timer = setTimeout(done, timeoutMs);
+      function done() {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0 && waiters.get(key) === set) waiters.delete(key);
+        resolve();
+      }
+      set.add(done);
+      waiters.set(key, set);
+    });
+  }
+
+  /** Wakes everything waiting on `key`. */
+  private wake(waiters: Map<string, Set<() => void>>, key: string): void {
+    const set = waiters.get(key);
+    if (!set) return;
+    waiters.delete(key);
+    for (const done of set) done();
   }
 
   private wakeOneLeaseWaiter(task: Task): void {

@@ -1,8 +1,9 @@
+import { mapRequestImages, maskSizeProblem, resolveGenerationRequest } from '@kandinsky/protocol';
 import { readConfig } from '../config';
+import type { IdempotencyAnswer } from '../durable/queue-shard';
 import type { Env } from '../env';
 import { ApiError } from '../errors/api-error';
 import { randomUint32 } from '../lib/random';
-import { resolveSize } from '../schemas/generation';
 import type { JobCreateRequest } from '../schemas/job-create';
 import { storeFromConfig } from '../storage/store-from-config';
 import type { AuthenticatedKey } from '../types';
@@ -10,7 +11,7 @@ import { checkWebhookTarget } from '../webhooks/target-policy';
 import { type InputImage, resolveInputImage } from './input-images';
 import { makeJobId } from './job-id';
 import { shardStub } from './shards';
-import type { FuseInput, JobRecord, RunnerParams } from './types';
+import type { JobRecord } from './types';
 
 /** Options of {@link createJob}. */
 export interface CreateJobOptions {
@@ -22,14 +23,16 @@ export interface CreateJobOptions {
 }
 
 interface PendingUpload {
-  slot: string;
+  key: string;
   image: InputImage;
 }
 
 /**
- * Validates, admits and enqueues a job: size rounding, webhook policy, input image checks, idempotency (kept with the
- * job in its shard, so the check and the insert are atomic), the key's running-jobs cap, input upload to the bucket,
- * then the queue shard. Undoes the admission if anything after it fails, so a failed create leaks no running slot.
+ * Admits and enqueues a request the contract's schema accepted: resolves it into the runner's parameters (size
+ * rounding, defaults, seed), checks the webhook target and every input image (the same structural check a runner
+ * makes, and the mask's size against the image's), reserves the Idempotency-Key in its shard (so concurrent retries
+ * meet one reservation), takes a slot of the key's running-jobs cap, uploads the inputs, then enqueues. Undoes the
+ * slot and the reservation if anything after them fails, so a failed create leaks neither.
  */
 export async function createJob(
   env: Env,
@@ -38,9 +41,6 @@ export async function createJob(
   options: CreateJobOptions,
 ): Promise<{ job: JobRecord; replayed: boolean }> {
   const config = readConfig(env);
-  const input = request.input;
-  const size = resolveSize(input);
-  if ('error' in size) throw new ApiError(400, size.error, { param: `input.${size.param}`, code: 'invalid_size' });
   if (request.webhook_url !== undefined) {
     const problem = checkWebhookTarget(request.webhook_url, {
       allowPrivate: config.allowPrivateWebhooks,
@@ -52,68 +52,46 @@ export async function createJob(
   const shard = await chooseShard(apiKey.tenant, options.idempotencyKey, config.queueShards);
   const jobId = makeJobId(shard);
   const inputPrefix = `inputs/${apiKey.tenant}/${jobId}/`;
-  const uploads: PendingUpload[] = [];
-  const keyFor = (slot: string, image: InputImage) =>
-    `${inputPrefix}${slot}.${image.format === 'jpeg' ? 'jpg' : image.format}`;
-  const take = async (ref: string, param: string, slot: string): Promise<string> => {
-    const image = await resolveInputImage(ref, param, options.attachments);
-    uploads.push({ slot, image });
-    return keyFor(slot, image);
-  };
-
-  const params: RunnerParams = {
-    negative_prompt: input.negative_prompt,
-    n: input.n,
-    width: size.width,
-    height: size.height,
-    seed: input.seed ?? randomUint32(),
-    steps: input.steps,
-    guidance_scale: input.guidance_scale,
-    prior_steps: input.prior_steps,
-    prior_guidance_scale: input.prior_guidance_scale,
-    scheduler: input.scheduler,
-    output_format: input.output_format,
-  };
-  if ('prompt' in input && input.prompt !== undefined) params.prompt = input.prompt;
-  if (request.task === 'img2img') params.strength = request.input.strength;
-  if ('image' in input) params.image = await take(input.image, 'input.image', 'image');
-  if ('mask' in input) {
-    params.mask = await take(input.mask, 'input.mask', 'mask');
-    const [image, mask] = uploads.map((upload) => upload.image);
-    if (image.width !== mask.width || image.height !== mask.height) {
-      throw new ApiError(400, 'input.mask must have the same size as input.image.', {
-        param: 'input.mask',
-        code: 'mask_size_mismatch',
-      });
-    }
-  }
-  if (request.task === 'fuse') {
-    const inputs: FuseInput[] = [];
-    // One at a time, in order: the first bad image is the one reported.
-    for (const [index, item] of request.input.inputs.entries()) {
-      inputs.push(
-        item.type === 'text'
-          ? item
-          : {
-              type: 'image',
-              weight: item.weight,
-              image: await take(item.image, `input.inputs.${index}.image`, `input-${index}`),
-            },
-      );
-    }
-    params.inputs = inputs;
+  const uploads = new Map<string, PendingUpload>();
+  const resolved = await mapRequestImages(
+    resolveGenerationRequest(request, randomUint32),
+    async (ref: string, param: string) => {
+      const image = await resolveInputImage(ref, `input.${param}`, options.attachments);
+      // image -> image.png, mask -> mask.png, inputs.2.image -> input-2.png
+      const slot = param.startsWith('inputs.') ? `input-${param.split('.')[1]}` : param;
+      const key = `${inputPrefix}${slot}.${image.format === 'jpeg' ? 'jpg' : image.format}`;
+      uploads.set(param, { key, image });
+      return key;
+    },
+  );
+  if (resolved.task === 'inpaint') {
+    const problem = maskSizeProblem(uploads.get('image')!.image, uploads.get('mask')!.image);
+    if (problem)
+      throw new ApiError(400, `input.mask: ${problem}.`, { param: 'input.mask', code: 'mask_size_mismatch' });
   }
 
   const shardObject = shardStub(env, shard);
-  // A retry with a known Idempotency-Key is answered before any admission or upload work.
+  // The key is reserved before any admission or upload work: a retry is answered from here, and concurrent requests
+  // with one key meet one reservation instead of racing each other into the running-jobs cap.
   if (options.idempotencyKey !== null) {
-    const existing = await shardObject.findIdempotent(apiKey.tenant, options.idempotencyKey, options.requestHash);
-    if (existing) return idempotentAnswer(existing);
+    const reservation = await shardObject.reserveIdempotencyKey(
+      apiKey.tenant,
+      options.idempotencyKey,
+      options.requestHash,
+      jobId,
+    );
+    if (reservation.kind !== 'reserved') return idempotentAnswer(reservation);
   }
+  const releaseReservation = async () => {
+    if (options.idempotencyKey !== null) {
+      await shardObject.releaseIdempotencyKey(apiKey.tenant, options.idempotencyKey, jobId).catch(() => undefined);
+    }
+  };
 
   const keyObject = env.API_KEYS.get(env.API_KEYS.idFromString(apiKey.objectId));
   const admission = await keyObject.admitJob({ jobId, now: Date.now() });
   if (admission.kind === 'at_capacity') {
+    await releaseReservation();
     throw new ApiError(429, `This key already has ${admission.running} of ${admission.max} allowed jobs in flight.`, {
       code: 'too_many_running_jobs',
       headers: { 'retry-after': '5' },
@@ -121,19 +99,17 @@ export async function createJob(
   }
 
   try {
-    if (uploads.length > 0) {
+    if (uploads.size > 0) {
       const store = storeFromConfig(config);
-      await Promise.all(
-        uploads.map(({ slot, image }) => store.put(keyFor(slot, image), image.bytes, image.contentType)),
-      );
+      await Promise.all([...uploads.values()].map(({ key, image }) => store.put(key, image.bytes, image.contentType)));
     }
     const outcome = await shardObject.enqueue(
       {
         id: jobId,
         tenant: apiKey.tenant,
         key_object_id: apiKey.objectId,
-        task: request.task,
-        params,
+        task: resolved.task,
+        params: resolved.params,
         output_prefix: `results/${apiKey.tenant}/${jobId}/`,
         max_attempts: config.maxAttempts,
         webhook_url: request.webhook_url ?? null,
@@ -151,13 +127,14 @@ export async function createJob(
       });
     }
     if (outcome.kind !== 'queued') {
-      // A concurrent request with the same key won the race; this one did not create a job.
-      await keyObject.abortJob(jobId);
+      // An earlier job holds this key (its reservation had expired): answer with it; this request created nothing.
+      await keyObject.releaseJob(jobId);
       return idempotentAnswer(outcome);
     }
     return { job: outcome.job, replayed: false };
   } catch (err) {
-    await keyObject.abortJob(jobId);
+    await keyObject.releaseJob(jobId);
+    await releaseReservation();
     throw err;
   }
 }
@@ -171,14 +148,18 @@ async function chooseShard(tenant: string, idempotencyKey: string | null, shards
   return new DataView(digest.buffer).getUint32(0) % shards;
 }
 
-function idempotentAnswer(found: { kind: 'replay' | 'idempotency_mismatch'; job: JobRecord }): {
-  job: JobRecord;
-  replayed: true;
-} {
+function idempotentAnswer(found: IdempotencyAnswer): { job: JobRecord; replayed: true } {
   if (found.kind === 'idempotency_mismatch') {
     throw new ApiError(409, 'This Idempotency-Key was already used with a different request.', {
       param: 'Idempotency-Key',
       code: 'idempotency_key_reused',
+    });
+  }
+  if (found.kind === 'in_progress') {
+    throw new ApiError(409, 'A request with this Idempotency-Key is still being processed; retry shortly.', {
+      param: 'Idempotency-Key',
+      code: 'idempotency_request_in_progress',
+      headers: { 'retry-after': '1' },
     });
   }
   return { job: found.job, replayed: true };

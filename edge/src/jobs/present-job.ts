@@ -1,3 +1,4 @@
+import { jobErrorType } from '@kandinsky/protocol';
 import type { ObjectStore } from '../storage/object-store';
 import type { JobProgress, JobRecord, JobStatus, RunnerParams, Task } from './types';
 
@@ -25,7 +26,8 @@ export interface PublicJob {
   progress: JobProgress | null;
   input: RunnerParams;
   output: { images: PublicImage[]; urls_expire_at: number } | null;
-  error: { code: string; message: string } | null;
+  /** Why the job failed; `type` says whose fault it was (`invalid_request_error`: the request's). */
+  error: { code: string; message: string; type: 'invalid_request_error' | 'server_error' } | null;
   user: string | null;
 }
 
@@ -67,7 +69,7 @@ export async function presentJob(
     progress: record.progress,
     input: record.params,
     output,
-    error: record.error,
+    error: record.error && { ...record.error, type: jobErrorType(record.error.code) },
     user: record.user,
   };
 }

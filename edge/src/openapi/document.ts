@@ -1,9 +1,15 @@
+import {
+  completeBodySchema,
+  failBodySchema,
+  GENERATION_LIMITS,
+  heartbeatBodySchema,
+  leaseBodySchema,
+  releaseBodySchema,
+} from '@kandinsky/protocol';
 import { MAX_PREFER_WAIT_SECONDS } from '../lib/prefer-wait';
 import { createKeySchema } from '../schemas/admin';
-import { MAX_SIDE } from '../schemas/generation';
 import { jobCreateSchema } from '../schemas/job-create';
 import { openAiGenerationSchema } from '../schemas/openai-generation';
-import { completeSchema, failSchema, heartbeatSchema, leaseSchema, releaseSchema } from '../schemas/runner';
 import { inputSchema } from './json-schema';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -89,7 +95,17 @@ const publicJob = {
     error: {
       oneOf: [
         { type: 'null' },
-        { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
+        {
+          type: 'object',
+          properties: {
+            code: { type: 'string' },
+            message: { type: 'string' },
+            type: {
+              enum: ['invalid_request_error', 'server_error'],
+              description: "whose fault: the request's or ours",
+            },
+          },
+        },
       ],
     },
     user: { type: ['string', 'null'] },
@@ -138,7 +154,7 @@ export function openApiDocument(): Record<string, unknown> {
       version: '1.0.0',
       description: [
         'OpenAI-compatible image generation plus a native async job API for Kandinsky 2.1.',
-        `Sizes: \`size: "WxH"\` or \`width\`/\`height\`, 64..${MAX_SIDE} px; each side is rounded UP to a multiple of 64,`,
+        `Sizes: \`size: "WxH"\` or \`width\`/\`height\`, ${GENERATION_LIMITS.minSide}..${GENERATION_LIMITS.maxSide} px; each side is rounded UP to a multiple of 64,`,
         'as the Kandinsky reference pipeline requires (e.g. 500x300 renders 512x320). Errors always have the shape',
         '`{ "error": { "message", "type", "param", "code" } }`, and every response carries `x-request-id`.',
         'Webhooks are signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`)',
@@ -284,7 +300,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/v1/runner/lease': runnerPost(
         'Lease a job (long-poll)',
-        inputSchema(leaseSchema),
+        inputSchema(leaseBodySchema),
         {
           type: 'object',
           properties: {
@@ -302,7 +318,7 @@ export function openApiDocument(): Record<string, unknown> {
       ),
       '/v1/runner/jobs/{id}/heartbeat': runnerPost(
         'Extend the lease, report progress, learn about cancellation',
-        inputSchema(heartbeatSchema),
+        inputSchema(heartbeatBodySchema),
         {
           type: 'object',
           properties: { cancel: { type: 'boolean' }, lease_expires_at: { type: 'integer' } },
@@ -310,7 +326,7 @@ export function openApiDocument(): Record<string, unknown> {
       ),
       '/v1/runner/jobs/{id}/complete': runnerPost(
         'Report success (duplicates are acknowledged)',
-        inputSchema(completeSchema),
+        inputSchema(completeBodySchema),
         {
           type: 'object',
           properties: { status: { const: 'succeeded' }, duplicate: { type: 'boolean' } },
@@ -318,7 +334,7 @@ export function openApiDocument(): Record<string, unknown> {
       ),
       '/v1/runner/jobs/{id}/fail': runnerPost(
         'Report failure (retryable failures requeue until max attempts)',
-        inputSchema(failSchema),
+        inputSchema(failBodySchema),
         {
           type: 'object',
           properties: { status: { type: 'string' } },
@@ -326,7 +342,7 @@ export function openApiDocument(): Record<string, unknown> {
       ),
       '/v1/runner/jobs/{id}/release': runnerPost(
         'Give a job back without using an attempt',
-        inputSchema(releaseSchema),
+        inputSchema(releaseBodySchema),
         {
           type: 'object',
           properties: { status: { type: 'string' } },

@@ -1,3 +1,4 @@
+import { jobErrorType } from '@kandinsky/protocol';
 import { Hono } from 'hono';
 import { readConfig } from '../config';
 import { ApiError } from '../errors/api-error';
@@ -39,10 +40,14 @@ imageRoutes.post('/generations', apiKeyAuth(), readBody({ maxBytes: 64 * 1024 })
   const done = await waitForJob(c.env, job, apiKey.tenant, SYNC_WAIT_MS);
   if (!done) throw jobNotFound(job.id);
   if (done.status === 'failed') {
-    throw new ApiError(500, `Image generation failed (job ${done.id}): ${done.error?.message ?? 'unknown error'}`, {
-      type: 'server_error',
-      code: done.error?.code ?? 'generation_failed',
-    });
+    // A failure the request caused (an image the decoder could not read) is the client's 400, not our 500.
+    const code = done.error?.code ?? 'generation_failed';
+    const clientFault = jobErrorType(code) === 'invalid_request_error';
+    throw new ApiError(
+      clientFault ? 400 : 500,
+      `Image generation failed (job ${done.id}): ${done.error?.message ?? 'unknown error'}`,
+      { code },
+    );
   }
   if (done.status === 'cancelled') throw new ApiError(409, `Job ${done.id} was cancelled.`, { code: 'job_cancelled' });
   if (done.status !== 'succeeded' || !done.result) {

@@ -1,3 +1,10 @@
+import {
+  completeBodySchema,
+  failBodySchema,
+  heartbeatBodySchema,
+  leaseBodySchema,
+  releaseBodySchema,
+} from '@kandinsky/protocol';
 import { Hono } from 'hono';
 import { readConfig } from '../config';
 import type { LeaseGrant } from '../durable/queue-shard';
@@ -7,7 +14,6 @@ import type { Task } from '../jobs/types';
 import { parseJson } from '../lib/validate';
 import { readBody } from '../middleware/read-body';
 import { runnerAuth } from '../middleware/runner-auth';
-import { completeSchema, failSchema, heartbeatSchema, leaseSchema, releaseSchema } from '../schemas/runner';
 import type { AppEnv } from '../types';
 
 /** How long one blocking wait on a single shard lasts before the lease loop sweeps all shards again. */
@@ -19,7 +25,7 @@ export const runnerRoutes = new Hono<AppEnv>();
 runnerRoutes.use('*', readBody({ maxBytes: 256 * 1024 }), runnerAuth());
 
 runnerRoutes.post('/lease', async (c) => {
-  const body = parseJson(c.get('rawBody'), leaseSchema, { allowEmpty: true });
+  const body = parseJson(c.get('rawBody'), leaseBodySchema, { allowEmpty: true });
   const config = readConfig(c.env);
   const tasks: Task[] | null = body.tasks ?? null;
   const runnerId = c.get('runnerId');
@@ -70,7 +76,7 @@ runnerRoutes.post('/lease', async (c) => {
 
 runnerRoutes.post('/jobs/:id/heartbeat', async (c) => {
   const id = c.req.param('id');
-  const body = parseJson(c.get('rawBody'), heartbeatSchema);
+  const body = parseJson(c.get('rawBody'), heartbeatBodySchema);
   const outcome = await shardForJob(c.env, id).heartbeat(
     id,
     body.lease_id,
@@ -83,7 +89,7 @@ runnerRoutes.post('/jobs/:id/heartbeat', async (c) => {
 
 runnerRoutes.post('/jobs/:id/complete', async (c) => {
   const id = c.req.param('id');
-  const body = parseJson(c.get('rawBody'), completeSchema);
+  const body = parseJson(c.get('rawBody'), completeBodySchema);
   const outcome = await shardForJob(c.env, id).complete(id, body.lease_id, body.result);
   if (outcome.kind === 'invalid')
     throw new ApiError(400, outcome.message, { param: 'result.images', code: 'invalid_result' });
@@ -93,14 +99,14 @@ runnerRoutes.post('/jobs/:id/complete', async (c) => {
 
 runnerRoutes.post('/jobs/:id/fail', async (c) => {
   const id = c.req.param('id');
-  const body = parseJson(c.get('rawBody'), failSchema);
+  const body = parseJson(c.get('rawBody'), failBodySchema);
   const outcome = await shardForJob(c.env, id).fail(id, body.lease_id, body.error, body.retryable);
   return c.json({ status: checkLease(id, outcome).status });
 });
 
 runnerRoutes.post('/jobs/:id/release', async (c) => {
   const id = c.req.param('id');
-  const body = parseJson(c.get('rawBody'), releaseSchema);
+  const body = parseJson(c.get('rawBody'), releaseBodySchema);
   const outcome = await shardForJob(c.env, id).release(id, body.lease_id);
   return c.json({ status: checkLease(id, outcome).status });
 });

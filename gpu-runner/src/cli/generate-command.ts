@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { FuseInputParam, GenerationParams, OutputFormatName, Task } from '../pipelines/generation-request.js';
+import type { FuseInputParam, GenerationParams, OutputFormat, Task } from '../pipelines/generation-request.js';
 import { initBackend } from '../tf/backend.js';
 import { budgetForBackend } from '../tf/memory-budget.js';
 import { progressBar } from './progress-bar.js';
@@ -99,7 +99,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
     prior_guidance_scale: num('prior-guidance', values['prior-guidance']),
     scheduler: values.scheduler as GenerationParams['scheduler'],
     strength: num('strength', values.strength),
-    output_format: format as OutputFormatName,
+    output_format: format as OutputFormat,
   };
   if (task === 'fuse') {
     params.inputs = await fuseInputs(tokens ?? []);

@@ -63,3 +63,33 @@ export function scaleNoise<T extends tf.Tensor>(noise: T, sigma: number): T {
   noise.dispose();
   return scaled;
 }
+
+/**
+ * Runs `make` for each item and returns the results; if one throws, the tensors the earlier ones made are released
+ * before the error goes on, so a failure in the middle of a per-request loop leaks nothing.
+ */
+export function eachOwned<I, T extends tf.TensorContainer>(items: readonly I[], make: (item: I) => T): T[] {
+  const out: T[] = [];
+  try {
+    for (const item of items) out.push(make(item));
+    return out;
+  } catch (err) {
+    tf.dispose(out);
+    throw err;
+  }
+}
+
+/** Concatenates each field of per-request parts along rows, releasing the parts (also when concatenation fails). */
+export function concatParts<K extends string>(parts: readonly Record<K, tf.Tensor>[]): Record<K, tf.Tensor> {
+  if (parts.length === 1) return parts[0];
+  try {
+    return tf.tidy(
+      () =>
+        Object.fromEntries(
+          Object.keys(parts[0]).map((key) => [key, tf.concat(parts.map((part) => part[key as K]))]),
+        ) as Record<K, tf.Tensor>,
+    );
+  } finally {
+    tf.dispose(parts as Record<K, tf.Tensor>[]);
+  }
+}

@@ -2,7 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import { latentKeepMaskTensor } from '../image/index.js';
 import { latentNoise, type NoiseSource } from '../random/noise-source.js';
 import type { Scheduler } from '../schedulers/scheduler.js';
-import { cfgBatch, concatRows, guideNoiseKeepVariance, repeatRows, scaleNoise, yieldToEventLoop } from './batching.js';
+import {
+  cfgBatch,
+  concatParts,
+  concatRows,
+  eachOwned,
+  guideNoiseKeepVariance,
+  repeatRows,
+  scaleNoise,
+  yieldToEventLoop,
+} from './batching.js';
 import type { DecoderComponents } from './components.js';
 import { img2imgAddNoise, img2imgSchedule } from './img2img-noising.js';
 import { latentSize } from './latent-geometry.js';
@@ -126,9 +135,11 @@ export async function denoiseLatents(
       const uncond = encodeDecoderText(c, req.negativePrompt ?? '', n);
       keep.push(uncond.pooled, uncond.hidden);
       textEmbeds = cfgBatch(uncond.pooled, cond.pooled);
+      keep.push(textEmbeds);
       textHidden = cfgBatch(uncond.hidden, cond.hidden);
+      keep.push(textHidden);
       imageEmbeds = cfgBatch(req.negativeImageEmbeds, req.imageEmbeds);
-      keep.push(textEmbeds, textHidden, imageEmbeds);
+      keep.push(imageEmbeds);
     }
     control.onProgress?.({ stage: 'encode', step: 1, totalSteps: 1 });
 
@@ -141,13 +152,10 @@ export async function denoiseLatents(
       const plan = img2imgSchedule(req.steps, req.img2img.strength);
       startIndex = plan.startIndex;
       const encoded = encodeImage(c, req.img2img.image, n);
-      try {
-        const noise = latentNoise(req.noise, encoded.shape);
-        latents = img2imgAddNoise(encoded, noise, plan.noiseTimestep) as tf.Tensor4D;
-        noise.dispose();
-      } finally {
-        encoded.dispose();
-      }
+      keep.push(encoded);
+      const noise = latentNoise(req.noise, encoded.shape);
+      keep.push(noise);
+      latents = img2imgAddNoise(encoded, noise, plan.noiseTimestep) as tf.Tensor4D;
     } else {
       if (req.inpaint) {
         extraChannels = inpaintChannels(c, req.inpaint, size, n, useCfg);
@@ -216,22 +224,8 @@ function encodePromptRows(
   c: DecoderComponents,
   rows: readonly PromptRows[],
 ): { pooled: tf.Tensor2D; hidden: tf.Tensor3D } {
-  const parts = rows.map((r) => encodeDecoderText(c, r.prompt, r.rows));
-  if (parts.length === 1) return parts[0];
-  try {
-    return {
-      pooled: tf.concat(
-        parts.map((p) => p.pooled),
-        0,
-      ),
-      hidden: tf.concat(
-        parts.map((p) => p.hidden),
-        0,
-      ),
-    };
-  } finally {
-    for (const p of parts) tf.dispose([p.pooled, p.hidden]);
-  }
+  const parts = eachOwned(rows, (r) => encodeDecoderText(c, r.prompt, r.rows));
+  return concatParts(parts) as { pooled: tf.Tensor2D; hidden: tf.Tensor3D };
 }
 
 /** MoVQ latents of the (single) input image, repeated for n images. */

@@ -15,30 +15,32 @@ describe('latent sizes (get_new_h_w) and img2img schedules', () => {
     const ddim = new DdimScheduler();
     ddim.setTimesteps(100);
     const at100 = img2imgSchedule(100, 0.3);
-    expect(at100).toEqual({ startIndex: 70, noiseTimestep: 298 });
+    expect(at100).toEqual({ startIndex: 70, stepsRun: 30, noiseTimestep: 298 });
     expect(ddim.timesteps[at100.startIndex]).toBe(291);
     ddim.setTimesteps(10);
     const at10 = img2imgSchedule(10, 0.3);
     expect(ddim.timesteps.slice(at10.startIndex)).toEqual([201, 101, 1]);
-    expect(img2imgSchedule(4, 1)).toEqual({ startIndex: 0, noiseTimestep: 998 });
+    expect(img2imgSchedule(4, 1)).toEqual({ startIndex: 0, stepsRun: 4, noiseTimestep: 998 });
   });
 
   it('fills in the reference defaults', () => {
     const plan = planGeneration({ task: 'text2image', prompt: 'a cat', seed: 3 });
-    expect(plan).toMatchObject({
+    expect(plan.params).toMatchObject({
       width: 512,
       height: 512,
       n: 1,
       steps: 100,
-      guidanceScale: 4,
-      priorSteps: 25,
-      priorGuidanceScale: 4,
+      guidance_scale: 4,
+      prior_steps: 25,
+      prior_guidance_scale: 4,
       scheduler: 'ddim',
-      strength: 0.3,
-      outputFormat: 'png',
+      output_format: 'png',
       seed: 3,
     });
-    const random = planGeneration({ task: 'text2image', prompt: 'a cat' }).seed;
+    expect(planGeneration({ task: 'img2img', prompt: 'a cat', image: new Uint8Array([1]) }).params).toMatchObject({
+      strength: 0.3,
+    });
+    const random = planGeneration({ task: 'text2image', prompt: 'a cat' }).params.seed;
     expect(Number.isInteger(random) && random >= 0 && random < 2 ** 32).toBe(true);
   });
 });

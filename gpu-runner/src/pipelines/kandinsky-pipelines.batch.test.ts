@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
-import { decodeImage } from '../image/index.js';
+import { decodeImage, encodeImage } from '../image/index.js';
 import type { GenerationParams } from './generation-request.js';
 import { type GenerationResult, KandinskyPipelines } from './kandinsky-pipelines.js';
 import { GenerationCancelledError, PipelineParamError } from './pipeline-errors.js';
@@ -138,9 +138,13 @@ describe('KandinskyPipelines.generateMany (tiny converted models)', () => {
       await expect(pipelines.generateMany([quick(), quick({ negative_prompt: 'x' })])).rejects.toThrow(
         /negative_prompt_given/,
       );
-      await expect(
-        pipelines.generateMany([quick({ task: 'variation', image: new Uint8Array([1]) }), quick()]),
-      ).rejects.toThrow(/only text2image/);
+      const image = await encodeImage(
+        { width: 32, height: 32, channels: 3, data: new Uint8Array(32 * 32 * 3).fill(90) },
+        'png',
+      );
+      await expect(pipelines.generateMany([quick({ task: 'variation', image }), quick()])).rejects.toThrow(
+        /only text2image/,
+      );
       await expect(pipelines.generateMany([quick(), quick({ n: 9 })])).rejects.toThrow(/\bn\b/);
       await expect(pipelines.generateMany([])).rejects.toBeInstanceOf(PipelineParamError);
       expect(unetCall).not.toHaveBeenCalled();

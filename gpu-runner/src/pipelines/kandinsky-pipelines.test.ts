@@ -79,7 +79,7 @@ describe('KandinskyPipelines (tiny converted models)', () => {
       task: 'text2image',
       seed: 0,
       steps: 3,
-      priorSteps: 3,
+      prior_steps: 3,
       scheduler: 'ddim',
       width: 64,
     });
@@ -88,17 +88,26 @@ describe('KandinskyPipelines (tiny converted models)', () => {
   });
 
   it('image i of a request is the image of seed + i alone; sizes round up to multiples of 64', async () => {
-    const pair = await pipelines.generate(quick({ n: 2, seed: 11, width: 50, height: 70 }));
+    const pair = await pipelines.generate(quick({ n: 2, seed: 11, width: 64, height: 70 }));
     expect(pair.images.map((i) => [i.width, i.height, i.seed])).toEqual([
       [64, 128, 11],
       [64, 128, 12],
     ]);
-    const alone = await pipelines.generate(quick({ seed: 12, width: 50, height: 70 }));
+    const alone = await pipelines.generate(quick({ seed: 12, width: 64, height: 70 }));
     const a = await decodeImage(pair.images[1].bytes);
     const b = await decodeImage(alone.images[0].bytes);
     expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
     const first = await decodeImage(pair.images[0].bytes);
     expect(Buffer.from(first.data).equals(Buffer.from(a.data))).toBe(false);
+  });
+
+  it('every uint32 seed works with every n: image 1 of seed 2^32 - 1 is the image of seed 0 alone', async () => {
+    const pair = await pipelines.generate(quick({ n: 2, seed: 4294967295 }));
+    expect(pair.images.map((i) => i.seed)).toEqual([4294967295, 0]);
+    const wrapped = await pipelines.generate(quick({ seed: 0 }));
+    const a = await decodeImage(pair.images[1].bytes);
+    const b = await decodeImage(wrapped.images[0].bytes);
+    expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
   });
 
   it('reports every step, and returns tf.memory() to its baseline after generations and after a cancelled one', async () => {
@@ -176,19 +185,22 @@ describe('KandinskyPipelines (tiny converted models)', () => {
       rgb(32, 32, () => 255),
       'png',
     );
+    // The messages are the request contract's (@kandinsky/protocol), the same the public API answers with.
     const cases: [Partial<GenerationParams>, RegExp][] = [
-      [{ width: 0 }, /^width: must be an integer in \[1, 2048\], got 0/],
+      [{ width: 0 }, /^width: Too small: expected number to be >=64/],
+      [{ width: 1025 }, /^width: Too big: expected number to be <=1024/],
       [{ height: -64 }, /^height:/],
-      [{ steps: 0 }, /^steps: must be an integer in \[1, 1000\]/],
-      [{ prior_steps: 1 }, /^prior_steps:/],
-      [{ task: 'img2img', image: image64, strength: 0 }, /^strength: must be in \(0, 1\], got 0/],
-      [{ task: 'img2img', image: image64, strength: 1.5 }, /^strength: must be in \(0, 1\], got 1.5/],
+      [{ steps: 0 }, /^steps: Too small/],
+      [{ steps: 151 }, /^steps: Too big/],
+      [{ prior_steps: 1 }, /^prior_steps: Too small: expected number to be >=2/],
+      [{ task: 'img2img', image: image64, strength: 0 }, /^strength: Too small/],
+      [{ task: 'img2img', image: image64, strength: 1.5 }, /^strength: Too big/],
       [
         { task: 'img2img', image: image64, strength: 0.3, steps: 3 },
-        /^strength: 0.3 of 3 steps leaves no denoising step/,
+        /^strength: strength 0.3 of 3 steps leaves no denoising step/,
       ],
-      [{ task: 'img2img', steps: 10 }, /^image: is required/],
-      [{ task: 'inpaint', image: image64, mask: mask32 }, /^mask: is 32x32 but the image is 64x64/],
+      [{ task: 'img2img', steps: 10 }, /^image:/],
+      [{ task: 'inpaint', image: image64, mask: mask32 }, /^mask: the mask is 32x32 but the image is 64x64/],
       [{ task: 'inpaint', image: image64, mask: new Uint8Array([1, 2, 3]) }, /^mask: is not a readable image/],
       [
         {
@@ -198,10 +210,10 @@ describe('KandinskyPipelines (tiny converted models)', () => {
             { type: 'text', text: 'b', weight: -0.5 },
           ],
         },
-        /^inputs: weights must sum to a positive number, got 0/,
+        /^inputs\.1\.weight: Too small/,
       ],
-      [{ task: 'fuse', inputs: [] }, /^inputs: needs at least one/],
-      [{ prompt: '  ' }, /^prompt: is required for text2image/],
+      [{ task: 'fuse', inputs: [] }, /^inputs: Too small/],
+      [{ prompt: '  ' }, /^prompt: must not be empty or only whitespace/],
       [{ scheduler: 'euler' as never }, /^scheduler:/],
       [{ seed: 2 ** 32 }, /^seed:/],
       [{ n: 5 }, /^n:/],

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { imageSeed, mapRequestImages, maskSizeProblem, type ResolvedGeneration } from '@kandinsky/protocol';
 import * as tf from '@tensorflow/tfjs';
 import {
   CLIP_IMAGE_PROCESSOR_DEFAULTS,
@@ -8,6 +9,7 @@ import {
   clipImagesToTensor,
   decodeImage,
   encodeImage,
+  ImageInputError,
   imageTensorToRasters,
   initImagesToTensor,
   OUTPUT_CONTENT_TYPES,
@@ -23,10 +25,11 @@ import { SeededNoise } from '../random/seeded-noise.js';
 import { createScheduler } from '../schedulers/create-scheduler.js';
 import type { RawSchedulerConfig } from '../schedulers/scheduler-config.js';
 import { loadClipTokenizer, loadXlmRobertaTokenizer, type PromptTokenizer } from '../tokenizers/index.js';
+import { type BatchShape, batchKey, batchShape } from './batch-shape.js';
 import type { DecoderComponents, PriorComponents } from './components.js';
 import { type DecoderRequest, denoiseLatents } from './decoder-stage.js';
 import { type FuseItem, runFusePrior, variationEmbeds } from './fuse-stage.js';
-import { type GenerationParams, type GenerationPlan, planGeneration } from './generation-request.js';
+import { type GenerationParams, type GenerationRequest, planGeneration } from './generation-request.js';
 import {
   decoderTextEncoderFrom,
   imageEncoderFrom,
@@ -53,13 +56,22 @@ type ComponentFolder = (typeof COMPONENT_FOLDERS)[number];
 /** `unet_inpaint` is optional: without it inpainting requests are refused. */
 const OPTIONAL: readonly ComponentFolder[] = ['unet_inpaint'];
 
+/** A request ready to run: resolved by the contract, its input images decoded (see {@link KandinskyPipelines.prepare}). */
+export type PreparedRequest = ResolvedGeneration<Raster>;
+
+/** A prepared request and the key of the requests it can share one pass with (null: it runs alone). */
+export interface PreparedGeneration {
+  request: PreparedRequest;
+  batchKey: string | null;
+}
+
 /** One generated image, encoded. */
 export interface GeneratedImage {
   bytes: Uint8Array;
   width: number;
   height: number;
   contentType: string;
-  /** The seed that reproduces this image alone (`seed + index`). */
+  /** The seed that reproduces this image alone: `imageSeed(seed, index)`. */
   seed: number;
 }
 
@@ -68,27 +80,30 @@ export interface GenerationResult {
   images: GeneratedImage[];
   /** Wall time per stage: `encode` (text/image encoders), `prior`, `decoder`, `movq`, plus `total`. */
   timingsMs: Record<string, number>;
-  /** The validated parameters, as recorded in each image's metadata. */
+  /** The resolved parameters, as recorded in each image's metadata. */
   parameters: Record<string, unknown>;
 }
 
 /** Options of one generation. */
 export interface GenerateOptions extends RunControl {
   /**
-   * Replaces the seeded noise (image i: `SeededNoise(seed + i)`), e.g. to inject saved reference draws. Receives the
-   * image count (and, in {@link KandinskyPipelines.generateMany}, the request's index); the returned source serves
-   * that request's whole run (prior, then decoder).
+   * Replaces the seeded noise (image i: `SeededNoise(imageSeed(seed, i))`), e.g. to inject saved reference draws.
+   * Receives the image count and the request's index in the batch; the returned source serves that request's whole
+   * run (prior, then decoder).
    */
   noise?: (n: number, request: number) => NoiseSource;
 }
 
+type PreparedOf<T extends PreparedRequest['task']> = Extract<PreparedRequest, { task: T }>;
+
 /**
  * The five Kandinsky 2.1 generation tasks over a converted model folder: `text2image` (prior + decoder),
  * `variation` (CLIP image embedding + decoder), `fuse` (weighted prompts and images + decoder), `img2img` and
- * `inpaint`. Requests are validated before any compute; each image `i` is seeded with `seed + i` (one noise stream
- * per image shared by prior and decoder, as the reference's combined pipelines share one generator); progress is
- * reported per step and an AbortSignal cancels between steps. Outputs are PNG (or JPEG) with the parameters in the
- * file's metadata. Every tensor of a generation is released when it ends, cancelled or not.
+ * `inpaint`. A request is checked against the one request contract and its images decoded ({@link prepare}) before
+ * any compute; image `i` is seeded with `imageSeed(seed, i)` (one noise stream per image shared by prior and decoder,
+ * as the reference's combined pipelines share one generator); progress is reported per step and an AbortSignal
+ * cancels between steps. Outputs carry the parameters in the file's metadata. Every tensor of a generation is
+ * released when it ends, failed, cancelled or not.
  */
 export class KandinskyPipelines {
   private constructor(
@@ -151,34 +166,55 @@ export class KandinskyPipelines {
     return this.unets.inpaint !== undefined;
   }
 
-  /** Validates `params` (throwing {@link PipelineParamError} before any compute) and generates the images. */
-  async generate(params: GenerationParams, opts: GenerateOptions = {}): Promise<GenerationResult> {
-    const [result] = await this.generateMany([params], opts);
-    return result;
-  }
-
   /**
-   * Generates several requests in one pass: every request is validated first (throwing {@link PipelineParamError}
-   * before any compute), then their images are stacked into one batch, so the prior and the U-Net run once per step
-   * for all of them (guidance batch included) and MoVQ decodes them together. Each image is the one its request
-   * would give alone (its noise comes from its own `seed + i` source). Batching needs text2image requests with equal
-   * {@link computeShape}: size, steps, guidance, prior steps and guidance, scheduler, and a negative prompt in all or
-   * none; prompts, negative prompts, seeds, `n` and output formats may differ. Progress is reported once per step for
-   * the whole batch and the signal cancels all of it. Returns one result per request, in order; `timingsMs` are the
-   * batch's.
+   * Makes a resolved request ready to run, before any compute: decodes its input images (an unreadable one is a
+   * {@link PipelineParamError} with code `invalid_image` naming the field), checks the mask's size against the image's,
+   * and that inpainting is available; returns it with its {@link batchKey}.
    */
-  async generateMany(paramsList: readonly GenerationParams[], opts: GenerateOptions = {}): Promise<GenerationResult[]> {
-    if (paramsList.length === 0) throw new PipelineParamError('requests', 'needs at least one request');
-    const plans = paramsList.map((params) => planGeneration(params));
-    if (plans.length > 1) checkBatchable(plans);
-    const [first] = plans;
-    if (first.task === 'inpaint' && !this.unets.inpaint) {
+  async prepare(request: GenerationRequest): Promise<PreparedGeneration> {
+    if (request.task === 'inpaint' && !this.unets.inpaint) {
       throw new PipelineParamError(
         'task',
         'inpainting needs the unet_inpaint component, which this model folder lacks',
+        {
+          code: 'unsupported_task',
+        },
       );
     }
-    const inputs = plans.length === 1 ? await this.decodeInputs(first) : { fuse: [] };
+    const prepared = await mapRequestImages(request, decodeParam);
+    if (prepared.task === 'inpaint') {
+      const problem = maskSizeProblem(prepared.params.image, prepared.params.mask);
+      if (problem) throw new PipelineParamError('mask', problem, { code: 'invalid_request' });
+    }
+    return { request: prepared, batchKey: batchKey(prepared) };
+  }
+
+  /** Checks `params` against the contract, prepares and generates them (see {@link run}). */
+  async generate(params: GenerationParams, opts: GenerateOptions = {}): Promise<GenerationResult> {
+    const [result] = await this.run([await this.prepare(planGeneration(params))], opts);
+    return result;
+  }
+
+  /** {@link generate} for several requests in one pass (see {@link run}); all are checked before any compute. */
+  async generateMany(paramsList: readonly GenerationParams[], opts: GenerateOptions = {}): Promise<GenerationResult[]> {
+    const requests = paramsList.map((params) => planGeneration(params));
+    const prepared: PreparedGeneration[] = [];
+    for (const request of requests) prepared.push(await this.prepare(request));
+    return this.run(prepared, opts);
+  }
+
+  /**
+   * Generates prepared requests. Several run as one pass when they share a non-null {@link batchKey} (text2image
+   * requests of one {@link BatchShape}): the prior and the U-Net run once per step for all of them (guidance batch
+   * included) and MoVQ decodes them together; each image is the one its request would give alone (its noise comes
+   * from its own source). Prompts, negative prompts, seeds, `n` and output formats may differ. Progress is reported
+   * once per step for the whole batch and the signal cancels all of it. Returns one result per request, in order;
+   * `timingsMs` are the batch's.
+   */
+  async run(batch: readonly PreparedGeneration[], opts: GenerateOptions = {}): Promise<GenerationResult[]> {
+    if (batch.length === 0) throw new PipelineParamError('requests', 'needs at least one request');
+    const requests = batch.map((item) => item.request);
+    if (requests.length > 1) checkBatchable(requests);
     const started = performance.now();
     const timings: Record<string, number> = {};
     let last = started;
@@ -191,34 +227,41 @@ export class KandinskyPipelines {
         opts.onProgress?.(event);
       },
     };
-    const noises = plans.map((plan, r) =>
-      opts.noise
-        ? opts.noise(plan.n, r)
-        : new PerImageNoise(Array.from({ length: plan.n }, (_, i) => new SeededNoise(plan.seed + i))),
-    );
+    const noises = requests.map((request, r) => {
+      const { n, seed } = request.params;
+      return opts.noise
+        ? opts.noise(n, r)
+        : new PerImageNoise(Array.from({ length: n }, (_, i) => new SeededNoise(imageSeed(seed, i))));
+    });
     const owned: tf.Tensor[] = [];
     try {
-      let image: tf.Tensor4D;
-      if (plans.length === 1) {
-        const embeds = await this.imageEmbeddings(first, inputs, noises[0], control, owned);
-        image = await this.decode(first, inputs, embeds, noises[0], control, owned);
-      } else {
-        image = await this.text2imageBatch(plans, noises, control, owned);
-      }
+      const [first] = requests;
+      const image =
+        requests.length === 1
+          ? await this.decode(
+              first,
+              await this.imageEmbeddings(first, noises[0], control, owned),
+              noises[0],
+              control,
+              owned,
+            )
+          : await this.text2imageBatch(requests as PreparedOf<'text2image'>[], noises, control, owned);
       const rasters = await imageTensorToRasters(image);
       const results: GenerationResult[] = [];
       let row = 0;
-      for (const plan of plans) {
-        const parameters = describe(plan);
+      for (const request of requests) {
+        const parameters = describe(request);
+        const { n, seed, output_format: format } = request.params;
         const images: GeneratedImage[] = [];
-        for (let i = 0; i < plan.n; i++) {
+        for (let i = 0; i < n; i++) {
           const raster = rasters[row++];
+          const imageSeedUsed = imageSeed(seed, i);
           images.push({
-            bytes: await encodeImage(raster, plan.outputFormat, { parameters: { ...parameters, seed: plan.seed + i } }),
+            bytes: await encodeImage(raster, format, { parameters: { ...parameters, seed: imageSeedUsed } }),
             width: raster.width,
             height: raster.height,
-            contentType: OUTPUT_CONTENT_TYPES[plan.outputFormat],
-            seed: plan.seed + i,
+            contentType: OUTPUT_CONTENT_TYPES[format],
+            seed: imageSeedUsed,
           });
         }
         results.push({ images, timingsMs: timings, parameters });
@@ -235,66 +278,48 @@ export class KandinskyPipelines {
     for (const c of Object.values(this.loaded)) c?.dispose();
   }
 
-  /** Decodes and checks input images before any model runs. */
-  private async decodeInputs(plan: GenerationPlan): Promise<DecodedInputs> {
-    const image = plan.image ? await decodeParam('image', plan.image) : undefined;
-    const mask = plan.mask ? await decodeParam('mask', plan.mask) : undefined;
-    if (image && mask && (image.width !== mask.width || image.height !== mask.height)) {
-      throw new PipelineParamError(
-        'mask',
-        `is ${mask.width}x${mask.height} but the image is ${image.width}x${image.height}`,
-      );
-    }
-    const fuse: (Raster | undefined)[] = [];
-    for (const [i, item] of plan.inputs.entries()) {
-      fuse.push(item.type === 'image' ? await decodeParam(`inputs[${i}].image`, item.image) : undefined);
-    }
-    return { image, mask, fuse };
-  }
-
+  /** The prior side of a request: image embeddings and negatives, one row per output image. */
   private async imageEmbeddings(
-    plan: GenerationPlan,
-    inputs: DecodedInputs,
+    request: PreparedRequest,
     noise: NoiseSource,
     control: RunControl,
     owned: tf.Tensor[],
   ): Promise<PriorResult> {
+    const p = request.params;
     const prior = {
-      imagesPerPrompt: plan.n,
-      steps: plan.priorSteps,
-      guidanceScale: plan.priorGuidanceScale,
+      imagesPerPrompt: p.n,
+      steps: p.prior_steps,
+      guidanceScale: p.prior_guidance_scale,
       noise,
       scheduler: this.priorScheduler(),
     };
-    let result: PriorResult;
     // A negative prompt reaches the prior as in the reference's combined pipelines: it is each prior run's
     // unconditional text, and the negative image embedding is the prior's sample for it (interpolate's
     // `negative_prompt` / `negative_prior_prompt`). Without one, the negative is the zero-image embedding.
-    const negative = plan.negativePrompt
-      ? { negativePrompt: plan.negativePrompt, negativePriorPrompt: plan.negativePrompt }
+    const negative = p.negative_prompt
+      ? { negativePrompt: p.negative_prompt, negativePriorPrompt: p.negative_prompt }
       : {};
-    if (plan.task === 'variation' && !plan.negativePrompt) {
-      const pixels = clipImagesToTensor([inputs.image as Raster], this.clipConfig);
+    const clipPixels = (raster: Raster): tf.Tensor4D => {
+      const pixels = clipImagesToTensor([raster], this.clipConfig);
       owned.push(pixels);
-      result = variationEmbeds(this.prior, pixels, plan.n);
+      return pixels;
+    };
+    let result: PriorResult;
+    if (request.task === 'variation' && !request.params.negative_prompt) {
+      result = variationEmbeds(this.prior, clipPixels(request.params.image), p.n);
       control.onProgress?.({ stage: 'encode', step: 1, totalSteps: 1 });
-    } else if (plan.task === 'variation' || plan.task === 'fuse') {
-      const sources =
-        plan.task === 'variation'
-          ? [{ type: 'image' as const, image: plan.image as Uint8Array, weight: 1 }]
-          : plan.inputs;
-      const rasters = plan.task === 'variation' ? [inputs.image] : inputs.fuse;
-      const items: FuseItem[] = sources.map((item, i) => {
-        if (item.type === 'text') return item;
-        const pixels = clipImagesToTensor([rasters[i] as Raster], this.clipConfig);
-        owned.push(pixels);
-        return { type: 'image', pixels, weight: item.weight };
-      });
+    } else if (request.task === 'variation' || request.task === 'fuse') {
+      const items: FuseItem[] =
+        request.task === 'variation'
+          ? [{ type: 'image', pixels: clipPixels(request.params.image), weight: 1 }]
+          : request.params.inputs.map((item) =>
+              item.type === 'text' ? item : { type: 'image', pixels: clipPixels(item.image), weight: item.weight },
+            );
       result = await runFusePrior(this.prior, { ...prior, items, ...negative }, control);
     } else {
       result = await runPrior(
         this.prior,
-        { ...prior, prompt: plan.prompt, negativePrompt: plan.negativePrompt },
+        { ...prior, prompt: request.params.prompt, negativePrompt: request.params.negative_prompt },
         control,
       );
     }
@@ -302,28 +327,40 @@ export class KandinskyPipelines {
     return result;
   }
 
+  /** The decoder side: U-Net denoising from the embeddings (img2img and inpainting from the image), then MoVQ. */
   private async decode(
-    plan: GenerationPlan,
-    inputs: DecodedInputs,
+    request: PreparedRequest,
     embeds: PriorResult,
     noise: NoiseSource,
     control: RunControl,
     owned: tf.Tensor[],
-    prompt: DecoderRequest['prompt'] = plan.prompt,
+    prompt: DecoderRequest['prompt'] = 'prompt' in request.params ? (request.params.prompt ?? '') : '',
   ): Promise<tf.Tensor4D> {
-    const initImage =
-      inputs.image && (plan.task === 'img2img' || plan.task === 'inpaint')
-        ? initImagesToTensor([inputs.image], plan.width, plan.height)
+    const p = request.params;
+    const initImage = (image: Raster) => {
+      const tensor = initImagesToTensor([image], p.width, p.height);
+      owned.push(tensor);
+      return tensor;
+    };
+    const img2img =
+      request.task === 'img2img'
+        ? { image: initImage(request.params.image), strength: request.params.strength }
         : undefined;
-    if (initImage) owned.push(initImage);
-    const keepMask =
-      plan.task === 'inpaint' ? prepareKeepMaskFromImage(inputs.mask as Raster, plan.width, plan.height) : undefined;
+    const inpaint =
+      request.task === 'inpaint'
+        ? {
+            image: initImage(request.params.image),
+            keepMask: prepareKeepMaskFromImage(request.params.mask, p.width, p.height),
+          }
+        : undefined;
+    const unet = inpaint ? this.unets.inpaint : this.unets.text2image;
+    if (!unet)
+      throw new PipelineParamError('task', 'inpainting needs the unet_inpaint component', { code: 'unsupported_task' });
     const scheduler = createScheduler(
-      plan.scheduler,
-      plan.scheduler === 'dpmpp_2m' ? this.schedulerConfigs.ddim : this.schedulerConfigs[plan.scheduler],
+      p.scheduler,
+      p.scheduler === 'dpmpp_2m' ? this.schedulerConfigs.ddim : this.schedulerConfigs[p.scheduler],
     );
     try {
-      const unet = plan.task === 'inpaint' ? (this.unets.inpaint as DecoderComponents['unet']) : this.unets.text2image;
       const latents = await denoiseLatents(
         { ...this.decoder, unet },
         {
@@ -331,17 +368,14 @@ export class KandinskyPipelines {
           prompt,
           imageEmbeds: embeds.imageEmbeds,
           negativeImageEmbeds: embeds.negativeImageEmbeds,
-          height: plan.height,
-          width: plan.width,
-          steps: plan.steps,
-          guidanceScale: plan.guidanceScale,
+          height: p.height,
+          width: p.width,
+          steps: p.steps,
+          guidanceScale: p.guidance_scale,
           scheduler,
           noise,
-          img2img: plan.task === 'img2img' ? { image: initImage as tf.Tensor4D, strength: plan.strength } : undefined,
-          inpaint:
-            plan.task === 'inpaint'
-              ? { image: initImage as tf.Tensor4D, keepMask: keepMask as Float32Array }
-              : undefined,
+          img2img,
+          inpaint,
         },
         control,
       );
@@ -356,44 +390,37 @@ export class KandinskyPipelines {
     }
   }
 
-  /** Text2image for several batchable plans: one prior pass, one decoder pass, one MoVQ decode. */
+  /** Text2image for several batchable requests: one prior pass, one decoder pass, one MoVQ decode. */
   private async text2imageBatch(
-    plans: readonly GenerationPlan[],
+    requests: readonly PreparedOf<'text2image'>[],
     noises: readonly NoiseSource[],
     control: RunControl,
     owned: tf.Tensor[],
   ): Promise<tf.Tensor4D> {
-    const [first] = plans;
+    const [first] = requests;
     const perRequest = await runPriorBatch(
       this.prior,
       {
-        items: plans.map((plan, r) => ({
-          prompt: plan.prompt,
-          negativePrompt: plan.negativePrompt,
-          imagesPerPrompt: plan.n,
+        items: requests.map(({ params }, r) => ({
+          prompt: params.prompt,
+          negativePrompt: params.negative_prompt,
+          imagesPerPrompt: params.n,
           noise: noises[r],
         })),
-        steps: first.priorSteps,
-        guidanceScale: first.priorGuidanceScale,
+        steps: first.params.prior_steps,
+        guidanceScale: first.params.prior_guidance_scale,
         scheduler: this.priorScheduler(),
       },
       control,
     );
     for (const r of perRequest) owned.push(r.imageEmbeds, r.negativeImageEmbeds);
-    const embeds: PriorResult = {
-      imageEmbeds: tf.concat(
-        perRequest.map((r) => r.imageEmbeds),
-        0,
-      ),
-      negativeImageEmbeds: tf.concat(
-        perRequest.map((r) => r.negativeImageEmbeds),
-        0,
-      ),
-    };
-    owned.push(embeds.imageEmbeds, embeds.negativeImageEmbeds);
-    const noise = new RowBlockNoise(plans.map((plan, r) => ({ source: noises[r], rows: plan.n })));
-    const prompt = plans.map((plan) => ({ prompt: plan.prompt, rows: plan.n }));
-    return this.decode(first, { fuse: [] }, embeds, noise, control, owned, prompt);
+    const imageEmbeds = tf.concat(perRequest.map((r) => r.imageEmbeds));
+    owned.push(imageEmbeds);
+    const negativeImageEmbeds = tf.concat(perRequest.map((r) => r.negativeImageEmbeds));
+    owned.push(negativeImageEmbeds);
+    const noise = new RowBlockNoise(requests.map(({ params }, r) => ({ source: noises[r], rows: params.n })));
+    const prompt = requests.map(({ params }) => ({ prompt: params.prompt, rows: params.n }));
+    return this.decode(first, { imageEmbeds, negativeImageEmbeds }, noise, control, owned, prompt);
   }
 
   private priorScheduler() {
@@ -401,67 +428,52 @@ export class KandinskyPipelines {
   }
 }
 
-/**
- * What shapes a batched run's computation; requests with equal shapes can share one pass. Output format is not part
- * of it (each request's images are encoded on their own).
- */
-export function computeShape(plan: GenerationPlan): Record<string, unknown> {
-  return {
-    task: plan.task,
-    width: plan.width,
-    height: plan.height,
-    steps: plan.steps,
-    guidance_scale: plan.guidanceScale,
-    prior_steps: plan.priorSteps,
-    prior_guidance_scale: plan.priorGuidanceScale,
-    scheduler: plan.scheduler,
-    negative_prompt_given: plan.negativePrompt !== undefined,
-  };
-}
-
-/** Refuses, before any compute, a batch that is not all text2image with one {@link computeShape}. */
-function checkBatchable(plans: readonly GenerationPlan[]): void {
-  const reference = computeShape(plans[0]);
-  for (const [r, plan] of plans.entries()) {
-    if (plan.task !== 'text2image') {
-      throw new PipelineParamError('task', `only text2image requests can be batched, request ${r} is ${plan.task}`);
+/** Refuses, before any compute, a batch whose requests do not all share one {@link BatchShape}, naming the field. */
+function checkBatchable(requests: readonly PreparedRequest[]): void {
+  const reference = batchShape(requests[0]);
+  for (const [r, request] of requests.entries()) {
+    const shape = batchShape(request);
+    if (!reference || !shape) {
+      throw new PipelineParamError('task', `only text2image requests can be batched, request ${r} is ${request.task}`);
     }
-    const shape = computeShape(plan);
-    for (const [key, value] of Object.entries(reference)) {
-      if (shape[key] !== value) {
+    for (const key of Object.keys(reference) as (keyof BatchShape)[]) {
+      if (shape[key] !== reference[key]) {
         throw new PipelineParamError(
           key,
-          `differs within the batch (request 0: ${JSON.stringify(value)}, request ${r}: ${JSON.stringify(shape[key])}); only equal-shaped requests run as one pass`,
+          `differs within the batch (request 0: ${JSON.stringify(reference[key])}, request ${r}: ${JSON.stringify(shape[key])}); only equal-shaped requests run as one pass`,
         );
       }
     }
   }
 }
 
-/** The parameters recorded in each image's metadata (no image bytes). */
-function describe(plan: GenerationPlan): Record<string, unknown> {
-  const { image, mask, inputs, ...rest } = plan;
+/** The parameters recorded in each image's metadata (no image data). */
+function describe(request: PreparedRequest): Record<string, unknown> {
+  const {
+    image: _image,
+    mask: _mask,
+    inputs,
+    ...rest
+  } = request.params as PreparedRequest['params'] & {
+    image?: Raster;
+    mask?: Raster;
+    inputs?: PreparedOf<'fuse'>['params']['inputs'];
+  };
   return {
     model: 'kandinsky-2.1',
+    task: request.task,
     ...rest,
-    ...(plan.task === 'fuse'
-      ? { inputs: inputs.map((i) => (i.type === 'text' ? i : { type: 'image', weight: i.weight })) }
-      : {}),
+    ...(inputs ? { inputs: inputs.map((i) => (i.type === 'text' ? i : { type: 'image', weight: i.weight })) } : {}),
   };
 }
 
-/** Input images decoded from the request's bytes. */
-interface DecodedInputs {
-  image?: Raster;
-  mask?: Raster;
-  fuse: (Raster | undefined)[];
-}
-
-async function decodeParam(param: string, bytes: Uint8Array): Promise<Raster> {
+/** Decodes one input image; an unreadable file is the request's fault, named by its field. */
+async function decodeParam(bytes: Uint8Array, param: string): Promise<Raster> {
   try {
     return await decodeImage(bytes);
   } catch (err) {
-    throw new PipelineParamError(param, `is not a readable image: ${(err as Error).message}`);
+    if (!(err instanceof ImageInputError)) throw err;
+    throw new PipelineParamError(param, `is not a readable image: ${err.message}`, { code: 'invalid_image' });
   }
 }
 

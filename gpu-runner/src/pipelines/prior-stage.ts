@@ -3,7 +3,16 @@ import type { NoiseSource } from '../random/noise-source.js';
 import { RowBlockNoise } from '../random/row-block-noise.js';
 import type { Scheduler } from '../schedulers/scheduler.js';
 import { UnclipScheduler } from '../schedulers/unclip-scheduler.js';
-import { cfgBatch, concatRows, guide, repeatRows, scaleNoise, yieldToEventLoop } from './batching.js';
+import {
+  cfgBatch,
+  concatParts,
+  concatRows,
+  eachOwned,
+  guide,
+  repeatRows,
+  scaleNoise,
+  yieldToEventLoop,
+} from './batching.js';
 import type { ImageEncoder, PriorComponents } from './components.js';
 import { type RunControl, throwIfCancelled } from './progress.js';
 
@@ -103,9 +112,11 @@ export async function runPriorBatch(
       );
       keep.push(uncond.embeds, uncond.hidden, uncond.mask);
       embeds = cfgBatch(uncond.embeds, cond.embeds);
+      keep.push(embeds);
       hidden = cfgBatch(uncond.hidden, cond.hidden);
+      keep.push(hidden);
       mask = cfgBatch(uncond.mask, cond.mask);
-      keep.push(embeds, hidden, mask);
+      keep.push(mask);
     }
     control.onProgress?.({ stage: 'encode', step: 1, totalSteps: 1 });
     scheduler.setTimesteps(req.steps);
@@ -195,26 +206,8 @@ export function zeroImageEmbeds(encoder: ImageEncoder, rows: number): tf.Tensor2
 
 /** Each request's prompts encoded as alone ({@link encodePriorText}), stacked in request order. */
 function encodeBatchText(c: PriorComponents, requests: readonly { prompts: string[]; n: number }[]) {
-  const parts = requests.map((r) => encodePriorText(c, r.prompts, r.n));
-  if (parts.length === 1) return parts[0];
-  try {
-    return {
-      embeds: tf.concat(
-        parts.map((p) => p.embeds),
-        0,
-      ),
-      hidden: tf.concat(
-        parts.map((p) => p.hidden),
-        0,
-      ),
-      mask: tf.concat(
-        parts.map((p) => p.mask),
-        0,
-      ),
-    };
-  } finally {
-    for (const p of parts) tf.dispose([p.embeds, p.hidden, p.mask]);
-  }
+  const parts = eachOwned(requests, (r) => encodePriorText(c, r.prompts, r.n));
+  return concatParts(parts) as ReturnType<typeof encodePriorText>;
 }
 
 /** Tokenizes and encodes prompts for the prior: ids padded to the prior's text length, mask as float, rows × n. */

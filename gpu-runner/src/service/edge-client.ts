@@ -1,4 +1,4 @@
-import type { JobError, Lease, Progress, ResultImage, RunnerJob, Task } from './protocol.js';
+import type { JobError, Lease, Progress, ResultImage, Task } from './protocol.js';
 import { retryWithBackoff } from './retry.js';
 import { signRunnerRequest } from './runner-signature.js';
 
@@ -22,9 +22,12 @@ export class EdgeHttpError extends Error {
   }
 }
 
-/** A leased job and its lease. */
-export interface LeaseGrant {
-  job: RunnerJob;
+/**
+ * A leased job as the edge sent it (the worker checks `job` against the request contract) and its lease. The client
+ * only makes sure there is a job id and a lease id to report back to.
+ */
+export interface LeasedJson {
+  job: { id: string } & Record<string, unknown>;
   lease: Lease;
 }
 
@@ -35,7 +38,7 @@ export interface HeartbeatAnswer {
 
 /** The runner's side of docs/runner-protocol.md, so the worker can be tested against a fake. */
 export interface EdgeApi {
-  lease(waitMs: number, tasks: Task[], signal?: AbortSignal): Promise<LeaseGrant | null>;
+  lease(waitMs: number, tasks: Task[], signal?: AbortSignal): Promise<LeasedJson | null>;
   heartbeat(jobId: string, leaseId: string, progress?: Progress): Promise<HeartbeatAnswer>;
   complete(jobId: string, leaseId: string, images: ResultImage[], timingsMs: Record<string, number>): Promise<void>;
   fail(jobId: string, leaseId: string, error: JobError, retryable: boolean): Promise<void>;
@@ -68,10 +71,14 @@ export class EdgeClient implements EdgeApi {
     this.fetchImpl = opts.fetch ?? fetch;
   }
 
-  async lease(waitMs: number, tasks: Task[], signal?: AbortSignal): Promise<LeaseGrant | null> {
+  async lease(waitMs: number, tasks: Task[], signal?: AbortSignal): Promise<LeasedJson | null> {
     const res = await this.post('/v1/runner/lease', { wait_ms: waitMs, tasks }, waitMs, signal);
     if (res.status === 204) return null;
-    return (await res.json()) as LeaseGrant;
+    const body = (await res.json()) as { job?: { id?: unknown }; lease?: { id?: unknown } };
+    if (typeof body?.job?.id !== 'string' || typeof body.lease?.id !== 'string') {
+      throw new EdgeHttpError('/v1/runner/lease: the answer has no job id or lease id', res.status);
+    }
+    return body as LeasedJson;
   }
 
   async heartbeat(jobId: string, leaseId: string, progress?: Progress): Promise<HeartbeatAnswer> {

@@ -18,6 +18,7 @@ const job = (prompt: string): RunnerJob => ({
     prior_guidance_scale: 4,
     scheduler: 'ddim',
     strength: 0.3,
+    image: 'inputs/t/job_1/image.png',
     output_format: 'png',
   },
   output: { prefix: 'results/t/job_1/' },

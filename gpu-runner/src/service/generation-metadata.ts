@@ -1,3 +1,4 @@
+import { imageSeed } from '@kandinsky/protocol';
 import type { RunnerJob } from './protocol.js';
 
 /** S3 allows 2 KiB of user metadata in total; the prompt gets what the fixed fields leave. */
@@ -14,8 +15,8 @@ export function generationMetadata(job: RunnerJob, imageIndex: number, runnerId:
     'job-id': job.id,
     task: job.task,
     'image-index': String(imageIndex),
-    // The same uint32 the completion reports for this image (seed + index, wrapped as the protocol's seed field is).
-    seed: String((p.seed + imageIndex) >>> 0),
+    // The same seed the completion reports for this image (the contract's `imageSeed`).
+    seed: String(imageSeed(p.seed, imageIndex)),
     width: String(p.width),
     height: String(p.height),
     steps: String(p.steps),
@@ -26,8 +27,8 @@ export function generationMetadata(job: RunnerJob, imageIndex: number, runnerId:
     model: 'kandinsky-2.1',
     runner: runnerId,
   };
-  if (p.strength !== undefined) meta.strength = String(p.strength);
-  if (p.prompt !== undefined) putText(meta, 'prompt', p.prompt);
+  if ('strength' in p) meta.strength = String(p.strength);
+  if ('prompt' in p && p.prompt !== undefined) putText(meta, 'prompt', p.prompt);
   if (p.negative_prompt) putText(meta, 'negative-prompt', p.negative_prompt, 300);
   return meta;
 }

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
+import { GenerationCancelledError, PipelineParamError } from '../pipelines/pipeline-errors.js';
+import type { ProgressEvent } from '../pipelines/progress.js';
 import { currentBackend } from '../tf/backend.js';
-import type { GenerationParams, ImageGenerator } from './image-generator.js';
-import { GenerationAbortedError, InvalidRequestError } from './image-generator.js';
+import type { GenerationRequest, ImageGenerator } from './image-generator.js';
 import { createKandinskyGenerator } from './kandinsky-generator.js';
 import { silentLogger } from './logger.js';
-import type { Progress, Task } from './protocol.js';
 import { buildRandomModel } from './random-model/build-random-model.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'kd-generator-'));
@@ -44,12 +44,16 @@ const base = {
   output_format: 'png',
 } as const;
 
+/** A job's request as the worker hands it over: resolved parameters, input images as bytes. */
+const request = (task: GenerationRequest['task'], params: Record<string, unknown>) =>
+  ({ task, params: { ...base, ...params } }) as GenerationRequest;
+
 describe('the Kandinsky generator on the random-weight model', () => {
   it('says the weights are random', () => {
     expect(generator.description).toMatch(/RANDOM weights/);
   });
 
-  const cases: [Task, Partial<GenerationParams>][] = [
+  const cases: [GenerationRequest['task'], Record<string, unknown>][] = [
     ['text2image', { prompt: 'a cat' }],
     ['variation', { image: png(40, 30, 120) }],
     [
@@ -66,8 +70,8 @@ describe('the Kandinsky generator on the random-weight model', () => {
   ];
   for (const [task, extra] of cases) {
     it(`${task}: one PNG of the requested size, with ordered progress`, async () => {
-      const progress: Progress[] = [];
-      const [[image]] = await generator.generate([{ jobId: `job_${task}`, task, params: { ...base, ...extra } }], {
+      const progress: ProgressEvent[] = [];
+      const [[image]] = await generator.generate([await generator.prepare(request(task, extra))], {
         onProgress: (p) => progress.push(p),
       });
       expect(image.contentType).toBe('image/png');
@@ -75,16 +79,17 @@ describe('the Kandinsky generator on the random-weight model', () => {
       expect([decoded.width, decoded.height, image.width, image.height]).toEqual([64, 64, 64, 64]);
       const decoder = progress.filter((p) => p.stage === 'decoder').map((p) => p.step);
       expect(decoder).toEqual([...decoder].sort((a, b) => a - b));
-      expect(decoder.at(-1)).toBe(progress.find((p) => p.stage === 'decoder')!.total_steps);
+      expect(decoder.at(-1)).toBe(progress.find((p) => p.stage === 'decoder')!.totalSteps);
+      expect(image.seed).toBe(base.seed);
     });
   }
 
   it('runs a text2image batch as one pass that gives each job the images it gets alone, in order', async () => {
     const requests = [
-      { jobId: 'a', task: 'text2image' as const, params: { ...base, prompt: 'one', n: 2 } },
-      { jobId: 'b', task: 'text2image' as const, params: { ...base, prompt: 'two', seed: 9 } },
+      await generator.prepare(request('text2image', { prompt: 'one', n: 2 })),
+      await generator.prepare(request('text2image', { prompt: 'two', seed: 9 })),
     ];
-    const progress: Progress[] = [];
+    const progress: ProgressEvent[] = [];
     const together = await generator.generate(requests, { onProgress: (p) => progress.push(p) });
     expect(together.map((images) => images.length)).toEqual([2, 1]);
     // One pass: the decoder's steps are reported once for the batch, not once per job.
@@ -94,40 +99,34 @@ describe('the Kandinsky generator on the random-weight model', () => {
       for (const [i, image] of alone.entries()) {
         const a = PNG.sync.read(Buffer.from(image.bytes)).data;
         const b = PNG.sync.read(Buffer.from(together[j][i].bytes)).data;
-        expect(a.equals(b), `job ${request.jobId} image ${i}`).toBe(true);
+        expect(a.equals(b), `job ${j} image ${i}`).toBe(true);
       }
     }
   });
 
-  it('refuses a text2image batch of different shapes as an invalid request naming its jobs', async () => {
-    await expect(
-      generator.generate([
-        { jobId: 'p', task: 'text2image', params: { ...base, prompt: 'one' } },
-        { jobId: 'q', task: 'text2image', params: { ...base, prompt: 'two', steps: 4 } },
-      ]),
-    ).rejects.toThrow(/jobs p, q: .*steps/);
+  it('gives prepared requests of different shapes different batch keys, and refuses to run them as one pass', async () => {
+    const one = await generator.prepare(request('text2image', { prompt: 'one' }));
+    const two = await generator.prepare(request('text2image', { prompt: 'two', steps: 4 }));
+    expect(one.batchKey).not.toBe(two.batchKey);
+    await expect(generator.generate([one, two])).rejects.toThrow(/steps/);
+    // A negative prompt given ("") and none differ in shape too (the prior runs extra rows for it).
+    const empty = await generator.prepare(request('text2image', { prompt: 'three', negative_prompt: '' }));
+    expect(empty.batchKey).not.toBe(one.batchKey);
   });
 
-  it('refuses bad parameters as invalid requests and stops on abort', async () => {
-    await expect(
-      generator.generate([
-        {
-          jobId: 'x',
-          task: 'img2img',
-          params: { ...base, prompt: 'x', image: new Uint8Array([1, 2, 3]), strength: 0.5 },
-        },
-      ]),
-    ).rejects.toBeInstanceOf(InvalidRequestError);
+  it('refuses an unreadable image in prepare (invalid_image, before any compute) and stops on abort', async () => {
+    const refused = await generator
+      .prepare(request('img2img', { prompt: 'x', image: new Uint8Array([1, 2, 3]), strength: 0.5 }))
+      .catch((err) => err);
+    expect(refused).toBeInstanceOf(PipelineParamError);
+    expect(refused).toMatchObject({ param: 'image', code: 'invalid_image' });
     const abort = new AbortController();
-    const run = generator.generate(
-      [{ jobId: 'y', task: 'text2image', params: { ...base, prompt: 'long', steps: 50 } }],
-      {
-        signal: abort.signal,
-        onProgress: (p) => {
-          if (p.stage === 'decoder' && p.step === 2) abort.abort();
-        },
+    const run = generator.generate([await generator.prepare(request('text2image', { prompt: 'long', steps: 50 }))], {
+      signal: abort.signal,
+      onProgress: (p) => {
+        if (p.stage === 'decoder' && p.step === 2) abort.abort();
       },
-    );
-    await expect(run).rejects.toBeInstanceOf(GenerationAbortedError);
+    });
+    await expect(run).rejects.toBeInstanceOf(GenerationCancelledError);
   });
 });

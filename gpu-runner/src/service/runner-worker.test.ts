@@ -1,7 +1,7 @@
 import { PNG } from 'pngjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EdgeClient } from './edge-client.js';
-import { InvalidRequestError } from './image-generator.js';
+import { type EdgeApi, EdgeClient } from './edge-client.js';
+import { JobRefusedError } from './job-failure.js';
 import { silentLogger } from './logger.js';
 import { RunnerMetrics } from './runner-metrics.js';
 import { RunnerWorker, type WorkerOptions } from './runner-worker.js';
@@ -25,6 +25,7 @@ async function rig(
   opts: Partial<WorkerOptions> = {},
   edgeOpts: { leaseTtlMs?: number } = {},
   stepMs = 5,
+  wrapClient: (client: EdgeApi) => EdgeApi = (client) => client,
 ): Promise<Rig> {
   const edge = new FakeEdge(SECRET, edgeOpts);
   const url = await edge.listen();
@@ -32,7 +33,7 @@ async function rig(
   const generator = new FakeGenerator(stepMs);
   const metrics = new RunnerMetrics();
   const client = new EdgeClient({ baseUrl: url, runnerId: 'runner-a', secret: SECRET, retryBaseMs: 10 });
-  const worker = new RunnerWorker(client, store, generator, metrics, silentLogger, {
+  const worker = new RunnerWorker(wrapClient(client), store, generator, metrics, silentLogger, {
     runnerId: 'runner-a',
     tasks: ['text2image', 'variation', 'fuse', 'img2img', 'inpaint'],
     maxBatch: 1,
@@ -96,14 +97,14 @@ describe('RunnerWorker against a fake edge', () => {
 
   it('stops a cancelled job between steps, uploads nothing and reports it cancelled', async () => {
     const { edge, store, worker, metrics } = await rig({ heartbeatIntervalMs: 20 }, {}, 20);
-    const id = edge.enqueue('text2image', { steps: 200 });
+    const id = edge.enqueue('text2image', { steps: 150 });
     void worker.start();
     await edge.waitFor(() => edge.jobs.get(id)!.progress.length > 0);
     edge.cancel(id);
     await edge.waitFor(() => metrics.jobs.get({ task: 'text2image', outcome: 'cancelled' }) === 1);
     expect(store.putAttempts).toBe(0);
     expect(edge.jobs.get(id)!.completions).toHaveLength(0);
-    // Cancelled well before the 200 steps (4 s) would have finished.
+    // Cancelled well before the 150 steps (3 s) would have finished.
     expect(edge.jobs.get(id)!.progress.at(-1)!.step).toBeLessThan(100);
   });
 
@@ -135,8 +136,8 @@ describe('RunnerWorker against a fake edge', () => {
     const missing = edge.enqueue('img2img', { image: 'inputs/nope.png', strength: 0.5 });
     void worker.start();
     await edge.waitFor(() => edge.jobs.get(webp)!.status === 'failed' && edge.jobs.get(missing)!.status === 'failed');
-    expect(edge.jobs.get(webp)!.error).toMatchObject({ code: 'unsupported_output_format', retryable: false });
-    expect(edge.jobs.get(missing)!.error).toMatchObject({ code: 'invalid_input', retryable: false });
+    expect(edge.jobs.get(webp)!.error).toMatchObject({ code: 'invalid_request', retryable: false });
+    expect(edge.jobs.get(missing)!.error).toMatchObject({ code: 'input_missing', retryable: false });
     expect(edge.jobs.get(webp)!.attempts).toBe(1);
   });
 
@@ -154,8 +155,9 @@ describe('RunnerWorker against a fake edge', () => {
     });
     void worker.start();
     await edge.waitFor(() => edge.jobs.get(id)!.status === 'succeeded' && edge.jobs.get(fuse)!.status === 'succeeded');
-    expect([...generator.batches[0][0].params.image!]).toEqual([...png]);
-    expect(generator.batches[1][0].params.inputs).toEqual([
+    const [img2img, fused] = generator.batches.map(([request]) => request);
+    expect(img2img.task === 'img2img' && [...img2img.params.image]).toEqual([...png]);
+    expect(fused.task === 'fuse' && fused.params.inputs).toEqual([
       { type: 'text', text: 'x', weight: 1 },
       { type: 'image', image: new Uint8Array([9]), weight: 1 },
     ]);
@@ -163,11 +165,17 @@ describe('RunnerWorker against a fake edge', () => {
 
   it('marks generator refusals non-retryable and crashes retryable', async () => {
     const { edge, generator, worker } = await rig();
-    generator.failWith = new InvalidRequestError('prompt too long for the model', 'invalid_prompt');
+    generator.failWith = new JobRefusedError('invalid_request', 'prompt too long for the model');
     const id = edge.enqueue('text2image');
     void worker.start();
     await edge.waitFor(() => edge.jobs.get(id)!.status === 'failed');
-    expect(edge.jobs.get(id)!.error).toMatchObject({ code: 'invalid_prompt', retryable: false });
+    expect(edge.jobs.get(id)!.error).toMatchObject({ code: 'invalid_request', retryable: false });
+    expect(edge.jobs.get(id)!.attempts).toBe(1);
+    generator.failWith = new Error('CUDA out of memory');
+    const crash = edge.enqueue('text2image');
+    await edge.waitFor(() => edge.jobs.get(crash)!.status === 'failed');
+    expect(edge.jobs.get(crash)!.error).toMatchObject({ code: 'runner_error', retryable: true });
+    expect(edge.jobs.get(crash)!.attempts).toBe(3);
   });
 
   it('batches queued jobs of equal shape into one pass and hands back a different shape', async () => {
@@ -176,7 +184,7 @@ describe('RunnerWorker against a fake edge', () => {
     const other = edge.enqueue('text2image', { width: 128 });
     void worker.start();
     await edge.waitFor(() => [...same, other].every((id) => edge.jobs.get(id)!.status === 'succeeded'));
-    expect(generator.batches.map((b) => b.map((r) => r.jobId))).toEqual([same, [other]]);
+    expect(generator.batches.map((b) => b.map((r) => r.params.seed))).toEqual([[1, 2], [7]]);
     expect(edge.jobs.get(other)!.releases).toBe(1);
     expect(edge.jobs.get(other)!.attempts).toBe(1); // the release did not use an attempt
     expect(metrics.batchSize.count()).toBe(2);
@@ -184,7 +192,7 @@ describe('RunnerWorker against a fake edge', () => {
 
   it('on stop, releases a job that cannot finish within the grace time (no leaked lease)', async () => {
     const { edge, store, worker, metrics } = await rig({}, {}, 50);
-    const id = edge.enqueue('text2image', { steps: 1000 });
+    const id = edge.enqueue('text2image', { steps: 150 });
     const loop = worker.start();
     await edge.waitFor(() => edge.jobs.get(id)!.progress.length > 0);
     await worker.stop(100);
@@ -221,5 +229,105 @@ describe('RunnerWorker against a fake edge', () => {
     // The lease check before uploading saw the loss: nothing was written and nothing completed.
     expect(store.putAttempts).toBe(0);
     expect(edge.jobs.get(id)!.completions).toHaveLength(0);
+  });
+
+  it('refuses a leased job that breaks the request contract: invalid_request, no retry, nothing prepared', async () => {
+    const { edge, generator, worker } = await rig();
+    // The edge's limits are the runner's: what the edge refuses, a runner refuses too (prior_steps >= 2, steps <= 150,
+    // sides <= 1024 and multiples of 64, only the task's own fields).
+    const broken = {
+      prior_steps: { prior_steps: 1 },
+      steps: { steps: 151 },
+      width: { width: 2048 },
+      height: { height: 100 },
+      strength: { strength: 0.5 },
+    };
+    const ids = Object.entries(broken).map(([param, params]) => [param, edge.enqueue('text2image', params)] as const);
+    void worker.start();
+    await edge.waitFor(() => ids.every(([, id]) => edge.jobs.get(id)!.status === 'failed'));
+    for (const [param, id] of ids) {
+      expect(edge.jobs.get(id)!.error, param).toMatchObject({ code: 'invalid_request', retryable: false });
+      expect(edge.jobs.get(id)!.error!.message, param).toContain(param);
+      expect(edge.jobs.get(id)!.attempts).toBe(1);
+    }
+    expect(generator.prepared).toHaveLength(0);
+  });
+
+  it('gives every seed in [0, 2^32) with every n: image i reports (seed + i) mod 2^32', async () => {
+    const { edge, store, worker } = await rig();
+    const id = edge.enqueue('text2image', { n: 3, seed: 4294967294 });
+    void worker.start();
+    await edge.waitFor(() => edge.jobs.get(id)!.status === 'succeeded');
+    const images = edge.jobs.get(id)!.completions[0].images;
+    expect(images.map((image) => image.seed)).toEqual([4294967294, 4294967295, 0]);
+    expect(images.map((image) => store.objects.get(image.key)!.metadata.seed)).toEqual([
+      '4294967294',
+      '4294967295',
+      '0',
+    ]);
+  });
+
+  it('at maxBatch 4, a job that fails to prepare fails alone; the other three run as one pass', async () => {
+    const { edge, generator, worker } = await rig({ maxBatch: 4 });
+    const good = [1, 2, 3].map((seed) => edge.enqueue('text2image', { seed, prompt: `cat ${seed}` }));
+    const poisoned = edge.enqueue('text2image', { seed: 4, prompt: 'poison' });
+    void worker.start();
+    await edge.waitFor(() =>
+      [...good, poisoned].every((id) => ['succeeded', 'failed'].includes(edge.jobs.get(id)!.status)),
+    );
+    for (const id of good) expect(edge.jobs.get(id)!.status).toBe('succeeded');
+    expect(edge.jobs.get(poisoned)!.error).toMatchObject({ code: 'invalid_image', retryable: false });
+    expect(edge.jobs.get(poisoned)!.attempts).toBe(1);
+    expect(generator.batches.map((b) => b.map((r) => r.params.seed))).toEqual([[1, 2, 3]]);
+  });
+
+  it('when a shared pass breaks, each job runs again alone: only the one that breaks again fails', async () => {
+    const { edge, generator, worker } = await rig({ maxBatch: 4 });
+    const good = [1, 2].map((seed) => edge.enqueue('text2image', { seed }));
+    const crash = edge.enqueue('text2image', { seed: 3, prompt: 'crash' });
+    void worker.start();
+    await edge.waitFor(
+      () => edge.jobs.get(crash)!.status === 'failed' && good.every((id) => edge.jobs.get(id)!.status === 'succeeded'),
+    );
+    expect(edge.jobs.get(crash)!.error).toMatchObject({ code: 'runner_error', retryable: true });
+    for (const id of good) expect(edge.jobs.get(id)!.attempts).toBe(1);
+    expect(generator.batches[0].map((r) => r.params.seed)).toEqual([1, 2, 3]);
+    expect(generator.batches.slice(1, 4).map((b) => b.map((r) => r.params.seed))).toEqual([[1], [2], [3]]);
+  });
+
+  it('never puts a job with negative_prompt "" and one without in one pass (both succeed)', async () => {
+    const { edge, generator, worker } = await rig({ maxBatch: 4 });
+    const empty = edge.enqueue('text2image', { seed: 1, negative_prompt: '' });
+    const none = edge.enqueue('text2image', { seed: 2 });
+    void worker.start();
+    await edge.waitFor(() => [empty, none].every((id) => edge.jobs.get(id)!.status === 'succeeded'));
+    for (const batch of generator.batches) expect(batch).toHaveLength(1);
+  });
+
+  it('counts and reports each job once, even when shutdown releases it while its completion is in flight', async () => {
+    const delayed = (client: EdgeApi): EdgeApi => ({
+      lease: (...args) => client.lease(...args),
+      heartbeat: (...args) => client.heartbeat(...args),
+      fail: (...args) => client.fail(...args),
+      release: (...args) => client.release(...args),
+      complete: async (...args) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return client.complete(...args);
+      },
+    });
+    const { edge, worker, metrics } = await rig({}, {}, 5, delayed);
+    const id = edge.enqueue('text2image', { steps: 2 });
+    const loop = worker.start();
+    await edge.waitFor(() => edge.calls.some((call) => call.path.endsWith('/heartbeat')));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await worker.stop(10);
+    await loop;
+    const counted = ['succeeded', 'failed', 'cancelled', 'lost', 'released'].map((outcome) =>
+      metrics.jobs.get({ task: 'text2image', outcome }),
+    );
+    expect(counted.reduce((a, b) => a + b, 0)).toBe(1);
+    const reports = edge.calls.filter((call) => /\/(complete|release|fail)$/.test(call.path));
+    expect(reports).toHaveLength(1);
+    expect(edge.jobs.get(id)!.status).toBe('succeeded');
   });
 });

@@ -1,19 +1,16 @@
-import { type EdgeApi, LeaseLostError } from './edge-client.js';
+import { imageSeed, mapRequestImages, type RunnerJob, runnerJobSchema } from '@kandinsky/protocol';
+import { GenerationCancelledError } from '../pipelines/pipeline-errors.js';
+import type { ProgressEvent } from '../pipelines/progress.js';
+import { type EdgeApi, type LeasedJson, LeaseLostError } from './edge-client.js';
 import { generationMetadata } from './generation-metadata.js';
-import {
-  batchKey,
-  type GeneratedImage,
-  type GenerationParams,
-  type GenerationRequest,
-  type ImageGenerator,
-  InvalidRequestError,
-} from './image-generator.js';
+import { HeldJob, type JobOutcome } from './held-job.js';
+import type { GeneratedImage, ImageGenerator, PreparedJob } from './image-generator.js';
+import { classifyFailure, type JobFailure, JobRefusedError } from './job-failure.js';
 import type { Logger } from './logger.js';
-import { MissingObjectError, StorageError } from './object-store.js';
-import type { JobError, Lease, Progress, ResultImage, RunnerJob, Task } from './protocol.js';
+import type { ResultImage, Task } from './protocol.js';
 import type { RunnerMetrics } from './runner-metrics.js';
 
-/** The storage calls the worker makes (the real one is {@link ObjectStore}). */
+/** The storage calls the worker makes (the real one is `ObjectStore`). */
 export interface StoreApi {
   put(
     key: string,
@@ -34,53 +31,36 @@ export interface WorkerOptions {
   progressIntervalMs: number;
 }
 
-/** What happened to a held job. Only `running` jobs are uploaded and completed. */
-type JobState = 'running' | 'cancelled' | 'lost' | 'released' | 'done';
-
-interface ActiveJob {
-  job: RunnerJob;
-  lease: Lease;
-  state: JobState;
-  leasedAt: number;
-  progress?: Progress;
-  /** One heartbeat in flight at a time per job. */
-  beating?: Promise<void>;
-}
-
 const CONTENT_TYPES = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' } as const;
 const EXTENSIONS = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' } as const;
 
-/** The generator must have encoded what the job asked for; anything else is a bug, not a result. */
-function checkContentType(contentType: string, format: string): ResultImage['content_type'] {
-  const wanted = CONTENT_TYPES[format as keyof typeof CONTENT_TYPES];
-  if (!wanted) throw new InvalidRequestError(`output_format "${format}" is not supported`, 'unsupported_output_format');
-  if (contentType !== wanted) throw new Error(`the generator produced ${contentType} for output_format ${format}`);
-  return wanted;
+/** A held job whose request is checked and prepared, waiting to run. */
+interface ReadyJob {
+  held: HeldJob;
+  prepared: PreparedJob;
+  timings: Record<string, number>;
 }
 
-/** Failures that say something about the request, not the runner: retrying elsewhere cannot help. */
-function classify(err: unknown): { error: JobError; retryable: boolean } {
-  if (err instanceof InvalidRequestError) return { error: { code: err.code, message: err.message }, retryable: false };
-  if (err instanceof MissingObjectError)
-    return { error: { code: 'invalid_input', message: err.message }, retryable: false };
-  if (err instanceof StorageError) return { error: { code: 'storage_error', message: err.message }, retryable: true };
-  const e = err as Error;
-  return {
-    error: { code: 'runner_error', message: `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}` },
-    retryable: true,
-  };
-}
+/** How a job ends, as {@link RunnerWorker.settle} reports it. */
+type JobEnd =
+  | { kind: 'succeeded'; images: ResultImage[]; timings: Record<string, number> }
+  | { kind: 'failed'; failure: JobFailure }
+  | { kind: 'stopped' };
 
 /**
- * The runner's job loop: lease (long-poll), gather equal-shaped jobs into one batch, keep every lease alive with
- * heartbeats that also carry throttled progress and bring back cancellations, generate, upload each image, report.
- * One batch runs at a time (one device). `stop()` stops leasing, lets the running batch finish within a grace time,
- * then releases what is left so another runner picks it up without spending an attempt.
+ * The runner's job loop: lease (long-poll) one job, check it against the request contract, read and decode its
+ * inputs (a job that fails here fails alone, before it joins a batch), then take more jobs of the same batch key up
+ * to `maxBatch` (only text2image shares a pass), generate, upload each image, report. Every held job is kept alive by
+ * heartbeats that carry throttled progress and bring back cancellations. If a batch of several fails, each job runs
+ * again alone, so one bad job never fails its batch-mates. Each job ends exactly once ({@link HeldJob}). One batch runs
+ * at a time (one device). `stop()` stops leasing, lets the running batch finish within a grace time, then releases
+ * what is left so another runner picks it up without spending an attempt.
  */
 export class RunnerWorker {
   private stopping = false;
-  private batchAbort?: AbortController;
-  private active: ActiveJob[] = [];
+  private readonly held = new Set<HeldJob>();
+  private current?: { jobs: HeldJob[]; abort: AbortController };
+  private heartbeats?: NodeJS.Timeout;
   private loop?: Promise<void>;
 
   constructor(
@@ -92,14 +72,17 @@ export class RunnerWorker {
     private readonly opts: WorkerOptions,
   ) {}
 
-  /** True while a batch is being worked on. */
+  /** True while a job is held. */
   get busy(): boolean {
-    return this.active.length > 0;
+    return this.held.size > 0;
   }
 
   /** Starts the loop; the promise settles when the loop ends after {@link stop}. */
   start(): Promise<void> {
-    this.loop ??= this.runLoop();
+    this.heartbeats ??= setInterval(() => {
+      for (const held of this.held) void this.beat(held);
+    }, this.opts.heartbeatIntervalMs);
+    this.loop ??= this.runLoop().finally(() => clearInterval(this.heartbeats));
     return this.loop;
   }
 
@@ -119,298 +102,297 @@ export class RunnerWorker {
     const outcome = await Promise.race([loop.then(() => 'done' as const), graceOver]);
     clearTimeout(timer);
     if (outcome === 'timeout') {
-      const held = this.active.filter((a) => a.state === 'running');
-      this.log.warn('shutdown grace over: releasing running jobs', { jobs: held.map((a) => a.job.id) });
-      for (const a of held) a.state = 'released';
-      this.batchAbort?.abort();
-      await Promise.all(held.map((a) => this.releaseJob(a)));
+      const held = [...this.held].filter((job) => job.stop('released'));
+      this.log.warn('shutdown grace over: releasing held jobs', { jobs: held.map((job) => job.job.id) });
+      this.current?.abort.abort();
+      await Promise.all(held.map((job) => this.settle(job, { kind: 'stopped' })));
       await loop;
     }
   }
 
   private async runLoop(): Promise<void> {
+    const tasks = this.opts.tasks.filter((task) => this.generator.tasks.includes(task));
     while (!this.stopping) {
-      let batch: ActiveJob[];
       try {
-        batch = await this.leaseBatch();
-      } catch (err) {
-        if (this.stopping) break;
-        this.metrics.errors.inc({ code: 'lease_failed' });
-        this.log.warn('lease request failed; retrying', { error: String(err) });
-        await new Promise((r) => setTimeout(r, 1000));
-        continue;
-      }
-      if (batch.length === 0) continue;
-      try {
+        const first = await this.leaseReady(this.opts.leaseWaitMs, tasks);
+        if (!first) continue;
+        const batch = [first];
+        const key = first.prepared.batchKey;
+        while (key !== null && batch.length < this.opts.maxBatch && !this.stopping) {
+          const next = await this.leaseReady(0, [first.held.job.task]);
+          if (!next) break;
+          if (next.prepared.batchKey !== key) {
+            // It cannot share this pass: hand it straight back (no attempt used) and stop looking, so the same job is
+            // not leased and released over and over.
+            next.held.stop('released');
+            await this.settle(next.held, { kind: 'stopped' });
+            break;
+          }
+          batch.push(next);
+        }
         await this.runBatch(batch);
       } catch (err) {
-        // runBatch reports per job; reaching here is a bug, but the loop must survive it.
+        // Each job is settled where it fails; reaching here is a bug, but the loop must survive it.
         this.metrics.errors.inc({ code: 'worker_bug' });
-        this.log.error('batch crashed', { error: String((err as Error)?.stack ?? err) });
-      } finally {
-        this.active = [];
+        this.log.error('worker loop error', { error: String((err as Error)?.stack ?? err) });
+        await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     }
   }
 
-  /** Long-polls for one job, then takes (without waiting) more jobs of the same shape, up to `maxBatch`. */
-  private async leaseBatch(): Promise<ActiveJob[]> {
+  /**
+   * Leases one job and makes it ready: checks it against the contract, reads its inputs, has the generator prepare
+   * it. A job that fails any of this is settled (alone) and null is returned, as when no job came.
+   */
+  private async leaseReady(waitMs: number, tasks: Task[]): Promise<ReadyJob | null> {
     const waitStart = Date.now();
-    const first = await this.edge.lease(this.opts.leaseWaitMs, this.opts.tasks);
-    if (!first) return [];
+    let leased: LeasedJson | null;
+    try {
+      leased = await this.edge.lease(waitMs, tasks);
+    } catch (err) {
+      if (this.stopping) return null;
+      this.metrics.errors.inc({ code: 'lease_failed' });
+      this.log.warn('lease request failed; retrying', { error: String(err) });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      return null;
+    }
+    if (!leased) return null;
+    if (waitMs > 0) this.metrics.leaseWait.observe((Date.now() - waitStart) / 1000);
+    const parsed = runnerJobSchema.safeParse(leased.job);
+    const job = parsed.success ? parsed.data : (leased.job as RunnerJob);
+    const held = new HeldJob(job, leased.lease);
+    this.held.add(held);
+    if (typeof job.created_at === 'number') {
+      this.metrics.queueWait.observe(Math.max(0, Date.now() - job.created_at) / 1000);
+    }
+    this.log.info('leased job', { job: job.id, task: job.task, attempt: job.attempt, lease: leased.lease.id });
     if (this.stopping) {
-      const late = this.track(first.job, first.lease);
-      late.state = 'released';
-      await this.releaseJob(late);
-      return [];
+      held.stop('released');
+      await this.settle(held, { kind: 'stopped' });
+      return null;
     }
-    this.metrics.leaseWait.observe((Date.now() - waitStart) / 1000);
-    const batch: ActiveJob[] = [this.track(first.job, first.lease)];
-    this.active = batch;
-    const key = batchKey(first.job.task, first.job.params);
-    while (batch.length < this.opts.maxBatch && !this.stopping) {
-      const next = await this.edge.lease(0, [first.job.task]).catch(() => null);
-      if (!next) break;
-      const extra = this.track(next.job, next.lease);
-      if (batchKey(next.job.task, next.job.params) !== key) {
-        // A different shape cannot share the pass: hand it straight back (no attempt used) and stop looking, so
-        // the same job is not leased and released over and over.
-        extra.state = 'released';
-        await this.releaseJob(extra);
-        break;
+    const t0 = Date.now();
+    try {
+      if (!parsed.success) {
+        const [issue] = parsed.error.issues;
+        throw new JobRefusedError(
+          'invalid_request',
+          `the job breaks the request contract at ${issue.path.join('.') || 'job'}: ${issue.message}`,
+        );
       }
-      batch.push(extra);
+      const request = await mapRequestImages(job, (key) => this.store.get(key));
+      const prepared = await this.generator.prepare(request);
+      return { held, prepared, timings: { inputs_ms: Date.now() - t0 } };
+    } catch (err) {
+      await this.settle(held, { kind: 'failed', failure: classifyFailure(err) });
+      return null;
     }
-    return batch;
   }
 
-  private track(job: RunnerJob, lease: Lease): ActiveJob {
-    const created = job.created_at;
-    if (typeof created === 'number') this.metrics.queueWait.observe(Math.max(0, Date.now() - created) / 1000);
-    this.log.info('leased job', { job: job.id, task: job.task, attempt: job.attempt, lease: lease.id });
-    return { job, lease, state: 'running', leasedAt: Date.now() };
-  }
-
-  private async runBatch(batch: ActiveJob[]): Promise<void> {
+  private async runBatch(batch: ReadyJob[]): Promise<void> {
     const abort = new AbortController();
-    this.batchAbort = abort;
+    this.current = { jobs: batch.map((ready) => ready.held), abort };
     this.metrics.busy.set({}, 1);
     this.metrics.batchSize.observe(batch.length);
-    const heartbeat = setInterval(() => {
-      for (const a of batch) void this.beat(a, abort);
-    }, this.opts.heartbeatIntervalMs);
-    const timings: Record<string, number> = {};
+    const t0 = Date.now();
+    let images: GeneratedImage[][];
     try {
-      // Inputs: read and decode each job's images; a job with a bad input fails alone.
-      const t0 = Date.now();
-      const requests = new Map<ActiveJob, GenerationRequest>();
-      for (const a of batch) {
-        try {
-          requests.set(a, { jobId: a.job.id, task: a.job.task, params: await this.resolveParams(a.job, abort.signal) });
-        } catch (err) {
-          await this.failJob(a, err);
-        }
-      }
-      timings.inputs_ms = Date.now() - t0;
-      const runnable = batch.filter((a) => a.state === 'running' && requests.has(a));
-      if (runnable.length === 0) return;
-
-      const t1 = Date.now();
-      let images: GeneratedImage[][];
-      try {
-        images = await this.generator.generate(
-          runnable.map((a) => requests.get(a)!),
-          { signal: abort.signal, onProgress: this.progressReporter(runnable, abort) },
-        );
-      } catch (err) {
-        for (const a of runnable) {
-          if (a.state === 'running') await this.failJob(a, err);
-          else await this.settleStopped(a);
-        }
+      images = await this.generator.generate(
+        batch.map((ready) => ready.prepared),
+        { signal: abort.signal, onProgress: this.progressReporter(batch.map((ready) => ready.held)) },
+      );
+    } catch (err) {
+      this.current = undefined;
+      this.metrics.busy.set({}, 0);
+      const running = batch.filter((ready) => ready.held.running);
+      if (batch.length > 1 && running.length > 0 && !(err instanceof GenerationCancelledError)) {
+        // Whatever broke the shared pass, rerun each job alone: a job that breaks again fails by itself.
+        this.metrics.errors.inc({ code: 'batch_split' });
+        this.log.warn('batch failed; running its jobs one by one', {
+          jobs: running.map((ready) => ready.held.job.id),
+          error: String((err as Error)?.message ?? err),
+        });
+        for (const ready of batch.filter((r) => !r.held.running)) await this.settle(ready.held, { kind: 'stopped' });
+        for (const ready of running) await this.runBatch([ready]);
         return;
       }
-      timings.generate_ms = Date.now() - t1;
-
-      for (const [i, a] of runnable.entries()) {
-        if (a.state === 'running') await this.uploadAndComplete(a, images[i], { ...timings }, abort.signal);
-        else await this.settleStopped(a);
+      const failure = classifyFailure(err);
+      for (const ready of batch) {
+        await this.settle(ready.held, ready.held.running ? { kind: 'failed', failure } : { kind: 'stopped' });
       }
-    } finally {
-      clearInterval(heartbeat);
-      await Promise.all(batch.map((a) => a.beating));
-      this.metrics.busy.set({}, 0);
-      this.batchAbort = undefined;
+      return;
+    }
+    this.current = undefined;
+    this.metrics.busy.set({}, 0);
+    const generateMs = Date.now() - t0;
+    for (const [i, ready] of batch.entries()) {
+      await this.finish(ready, images[i], { ...ready.timings, generate_ms: generateMs });
     }
   }
 
-  /** Reads the job's input images from the bucket (the generator decodes them). */
-  private async resolveParams(job: RunnerJob, signal: AbortSignal): Promise<GenerationParams> {
-    const { image, mask, inputs, ...rest } = job.params;
-    const params: GenerationParams = { ...rest };
-    if (image) params.image = await this.store.get(image, signal);
-    if (mask) params.mask = await this.store.get(mask, signal);
-    if (inputs) {
-      params.inputs = [];
-      for (const input of inputs) {
-        params.inputs.push(
-          input.type === 'image'
-            ? { type: 'image', image: await this.store.get(input.image, signal), weight: input.weight }
-            : input,
-        );
-      }
-    }
-    return params;
-  }
-
-  /** Returns the progress callback: records step times, and pushes progress at most every `progressIntervalMs`. */
-  private progressReporter(jobs: ActiveJob[], abort: AbortController): (p: Progress) => void {
-    let lastSent = 0;
-    let last: { stage: string; step: number; at: number } | undefined;
-    return (p) => {
-      const now = Date.now();
-      if (last && last.stage === p.stage && p.step === last.step + 1)
-        this.metrics.stepTime.observe((now - last.at) / 1000, { stage: p.stage });
-      last = { stage: p.stage, step: p.step, at: now };
-      for (const a of jobs) a.progress = { ...p };
-      // The final step is always sent so clients see 100% before the result arrives.
-      if (now - lastSent >= this.opts.progressIntervalMs || p.step === p.total_steps) {
-        lastSent = now;
-        for (const a of jobs) void this.beat(a, abort);
-      }
-    };
-  }
-
-  /** Extends a lease (carrying progress); a cancel or a lost lease stops the job, and the batch once none is left. */
-  private beat(a: ActiveJob, abort: AbortController): Promise<void> {
-    if (a.state !== 'running') return Promise.resolve();
-    if (a.beating) return a.beating;
-    a.beating = (async () => {
-      try {
-        const sent = Date.now();
-        const answer = await this.edge.heartbeat(a.job.id, a.lease.id, a.progress);
-        this.log.debug('heartbeat', {
-          job: a.job.id,
-          ms: Date.now() - sent,
-          step: a.progress?.step,
-          cancel: answer.cancel,
-        });
-        if (answer.cancel && a.state === 'running') {
-          a.state = 'cancelled';
-          this.log.info('job cancelled by the client', { job: a.job.id });
-        }
-      } catch (err) {
-        if (err instanceof LeaseLostError) {
-          if (a.state === 'running') a.state = 'lost';
-          this.log.warn('lease lost; dropping the job', { job: a.job.id, error: err.message });
-        } else {
-          this.metrics.errors.inc({ code: 'heartbeat_failed' });
-          this.log.warn('heartbeat failed; will retry', { job: a.job.id, error: String(err) });
-        }
-      } finally {
-        a.beating = undefined;
-      }
-      if (this.active.length > 0 && this.active.every((j) => j.state !== 'running')) abort.abort();
-    })();
-    return a.beating;
-  }
-
-  private async uploadAndComplete(
-    a: ActiveJob,
-    images: GeneratedImage[] | undefined,
-    timings: Record<string, number>,
-    signal: AbortSignal,
-  ): Promise<void> {
-    const { job } = a;
+  /** Uploads a job's images under its output prefix and completes it. */
+  private async finish(ready: ReadyJob, images: GeneratedImage[] | undefined, timings: Record<string, number>) {
+    const { held } = ready;
+    const { job } = held;
+    if (!held.running) return this.settle(held, { kind: 'stopped' });
     try {
       if (!images || images.length !== job.params.n) {
         throw new Error(`the generator returned ${images?.length ?? 0} images for n=${job.params.n}`);
       }
       // Check the lease before writing: a job re-leased elsewhere must not get a second set of objects.
-      await this.beat(a, new AbortController());
-      if (a.state !== 'running') return this.settleStopped(a);
+      await this.beat(held);
+      if (!held.running) return this.settle(held, { kind: 'stopped' });
       const t0 = Date.now();
       const results: ResultImage[] = [];
       for (const [i, image] of images.entries()) {
-        if (image.width !== job.params.width || image.height !== job.params.height) {
-          throw new Error(
-            `image ${i} is ${image.width}x${image.height}, expected ${job.params.width}x${job.params.height}`,
-          );
-        }
-        const contentType = checkContentType(image.contentType, job.params.output_format);
-        // Keys depend only on the job and the index, so a retried job overwrites instead of adding objects.
-        const key = `${job.output.prefix}${i}.${EXTENSIONS[contentType]}`;
-        await this.store.put(key, image.bytes, contentType, generationMetadata(job, i, this.opts.runnerId), signal);
-        results.push({
-          key,
-          width: image.width,
-          height: image.height,
-          content_type: contentType,
-          seed: (job.params.seed + i) >>> 0,
-          bytes: image.bytes.byteLength,
-        });
+        results.push(await this.upload(job, i, image));
       }
       timings.upload_ms = Date.now() - t0;
-      timings.total_ms = Date.now() - a.leasedAt;
-      if (a.state !== 'running') return this.settleStopped(a);
-      await this.edge.complete(job.id, a.lease.id, results, timings);
-      a.state = 'done';
-      this.metrics.images.inc({ task: job.task }, results.length);
-      this.finished(a, 'succeeded');
-      this.log.info('job succeeded', { job: job.id, images: results.length, ...timings });
+      timings.total_ms = Date.now() - held.leasedAt;
+      await this.settle(held, { kind: 'succeeded', images: results, timings });
+    } catch (err) {
+      await this.settle(held, { kind: 'failed', failure: classifyFailure(err) });
+    }
+  }
+
+  /** Stores image `index` of a job at `<prefix><index>.<ext>` (a retried job overwrites instead of adding objects). */
+  private async upload(job: RunnerJob, index: number, image: GeneratedImage): Promise<ResultImage> {
+    const p = job.params;
+    // The generator must have made what the job asked for; anything else is a bug, not a result.
+    if (image.width !== p.width || image.height !== p.height) {
+      throw new Error(`image ${index} is ${image.width}x${image.height}, expected ${p.width}x${p.height}`);
+    }
+    const contentType = CONTENT_TYPES[p.output_format];
+    if (image.contentType !== contentType) {
+      throw new Error(`the generator produced ${image.contentType} for output_format ${p.output_format}`);
+    }
+    if (image.seed !== imageSeed(p.seed, index)) {
+      throw new Error(`image ${index} reports seed ${image.seed}, the contract says ${imageSeed(p.seed, index)}`);
+    }
+    const key = `${job.output.prefix}${index}.${EXTENSIONS[contentType]}`;
+    await this.store.put(key, image.bytes, contentType, generationMetadata(job, index, this.opts.runnerId));
+    return {
+      key,
+      width: image.width,
+      height: image.height,
+      content_type: contentType,
+      seed: image.seed,
+      bytes: image.bytes.byteLength,
+    };
+  }
+
+  /**
+   * Reports a job's end to the edge, once (the first caller wins; see {@link HeldJob.settle}). A job that was
+   * stopped reports why it stopped whatever `end` says: cancelled -> `fail` with `cancelled`, released -> `release`,
+   * lost -> nothing (the edge already gave it to someone else).
+   */
+  private async settle(held: HeldJob, end: JobEnd): Promise<void> {
+    const was = held.settle();
+    if (was === null) return;
+    await held.beating;
+    this.held.delete(held);
+    const { job, lease } = held;
+    let outcome: JobOutcome;
+    if (was === 'cancelled') {
+      outcome = 'cancelled';
+      await this.edge
+        .fail(job.id, lease.id, { code: 'cancelled', message: 'Cancelled by the client.' }, false)
+        .catch(() => undefined);
+    } else if (was === 'lost') {
+      outcome = 'lost';
+      this.log.warn('lease lost; dropped the job', { job: job.id });
+    } else if (was === 'released') {
+      outcome = 'released';
+      try {
+        await this.edge.release(job.id, lease.id);
+        this.log.info('released job', { job: job.id });
+      } catch (err) {
+        // If the release is lost, the lease simply expires and the job is retried (costing one attempt).
+        this.log.warn('could not release a job; its lease will expire', { job: job.id, error: String(err) });
+      }
+    } else if (end.kind === 'succeeded') {
+      outcome = await this.report(held, end);
+    } else {
+      const failure = end.kind === 'failed' ? end.failure : classifyFailure(new Error('stopped while running'));
+      outcome = 'failed';
+      await this.reportFailure(held, failure);
+    }
+    this.metrics.jobs.inc({ task: job.task, outcome });
+    this.metrics.jobTime.observe((Date.now() - held.leasedAt) / 1000, { task: job.task, outcome });
+  }
+
+  private async report(
+    held: HeldJob,
+    end: Extract<JobEnd, { kind: 'succeeded' }>,
+  ): Promise<Extract<JobOutcome, 'succeeded' | 'failed' | 'lost'>> {
+    try {
+      await this.edge.complete(held.job.id, held.lease.id, end.images, end.timings);
     } catch (err) {
       if (err instanceof LeaseLostError) {
-        a.state = 'lost';
-        return this.settleStopped(a);
+        this.log.warn('lease lost before completion; dropped the job', { job: held.job.id });
+        return 'lost';
       }
-      if (a.state !== 'running') return this.settleStopped(a);
-      await this.failJob(a, err);
+      await this.reportFailure(held, classifyFailure(err));
+      return 'failed';
     }
+    this.metrics.images.inc({ task: held.job.task }, end.images.length);
+    this.log.info('job succeeded', { job: held.job.id, images: end.images.length, ...end.timings });
+    return 'succeeded';
   }
 
   /** Reports a failure; retryable ones go back to the queue until the edge's attempt limit. */
-  private async failJob(a: ActiveJob, err: unknown): Promise<void> {
-    if (a.state !== 'running') return this.settleStopped(a);
-    const { error, retryable } = classify(err);
-    a.state = 'done';
+  private async reportFailure(held: HeldJob, { error, retryable }: JobFailure): Promise<void> {
     this.metrics.errors.inc({ code: error.code });
-    this.log.warn('job failed', { job: a.job.id, code: error.code, retryable, error: error.message });
+    this.log.warn('job failed', { job: held.job.id, code: error.code, retryable, error: error.message });
     try {
-      await this.edge.fail(a.job.id, a.lease.id, error, retryable);
+      await this.edge.fail(held.job.id, held.lease.id, error, retryable);
     } catch (reportErr) {
       // The lease will expire and the edge requeues or fails the job: still visible, never a silent success.
-      this.log.error('could not report a failure', { job: a.job.id, error: String(reportErr) });
+      this.log.error('could not report a failure', { job: held.job.id, error: String(reportErr) });
     }
-    this.finished(a, 'failed');
   }
 
-  /** Final report of a job that stopped without a result. */
-  private async settleStopped(a: ActiveJob): Promise<void> {
-    if (a.state === 'cancelled') {
-      a.state = 'done';
-      await this.edge
-        .fail(a.job.id, a.lease.id, { code: 'cancelled', message: 'Cancelled by the client.' }, false)
-        .catch(() => undefined);
-      this.finished(a, 'cancelled');
-    } else if (a.state === 'lost') {
-      a.state = 'done';
-      this.finished(a, 'lost');
-    }
-    // `released` jobs were handed back by stop(); `done` ones are already reported.
+  /** The progress callback of a run: records step times, and pushes progress at most every `progressIntervalMs`. */
+  private progressReporter(jobs: HeldJob[]): (event: ProgressEvent) => void {
+    let lastSent = 0;
+    let last: { stage: string; step: number; at: number } | undefined;
+    return ({ stage, step, totalSteps }) => {
+      const now = Date.now();
+      if (last && last.stage === stage && step === last.step + 1) {
+        this.metrics.stepTime.observe((now - last.at) / 1000, { stage });
+      }
+      last = { stage, step, at: now };
+      for (const held of jobs) held.progress = { stage, step, total_steps: totalSteps };
+      // The final step is always sent so clients see 100% before the result arrives.
+      if (now - lastSent >= this.opts.progressIntervalMs || step === totalSteps) {
+        lastSent = now;
+        for (const held of jobs) void this.beat(held);
+      }
+    };
   }
 
-  private async releaseJob(a: ActiveJob): Promise<void> {
-    try {
-      await this.edge.release(a.job.id, a.lease.id);
-      this.log.info('released job', { job: a.job.id });
-    } catch (err) {
-      // If the release is lost, the lease simply expires and the job is retried (costing one attempt).
-      this.log.warn('could not release a job; its lease will expire', { job: a.job.id, error: String(err) });
-    }
-    this.finished(a, 'released');
-  }
-
-  private finished(a: ActiveJob, outcome: string): void {
-    this.metrics.jobs.inc({ task: a.job.task, outcome });
-    this.metrics.jobTime.observe((Date.now() - a.leasedAt) / 1000, { task: a.job.task, outcome });
+  /** Extends a lease (carrying progress); a cancel or a lost lease stops the job, and its run once none is left. */
+  private beat(held: HeldJob): Promise<void> {
+    if (!held.running) return Promise.resolve();
+    held.beating ??= (async () => {
+      try {
+        const sent = Date.now();
+        const answer = await this.edge.heartbeat(held.job.id, held.lease.id, held.progress);
+        this.log.debug('heartbeat', { job: held.job.id, ms: Date.now() - sent, step: held.progress?.step });
+        if (answer.cancel && held.stop('cancelled')) this.log.info('job cancelled by the client', { job: held.job.id });
+      } catch (err) {
+        if (err instanceof LeaseLostError) {
+          if (held.stop('lost')) this.log.warn('lease lost', { job: held.job.id, error: err.message });
+        } else {
+          this.metrics.errors.inc({ code: 'heartbeat_failed' });
+          this.log.warn('heartbeat failed; will retry', { job: held.job.id, error: String(err) });
+        }
+      } finally {
+        held.beating = undefined;
+      }
+      const run = this.current;
+      if (run?.jobs.includes(held) && run.jobs.every((job) => !job.running)) run.abort.abort();
+    })();
+    return held.beating;
   }
 }

@@ -1,12 +1,24 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { JobError, JobParams, Progress, ResultImage, RunnerJob, Task } from '../protocol.js';
+import type { JobError, Progress, ResultImage, Task } from '../protocol.js';
 import { signRunnerRequest } from '../runner-signature.js';
+
+/**
+ * A job as the fake edge hands it out: the shape of a `RunnerJob`, but not checked against the contract, so tests can
+ * send a runner jobs the real edge would have refused.
+ */
+export interface FakeRunnerJob {
+  id: string;
+  task: string;
+  attempt: number;
+  params: Record<string, unknown> & { n: number };
+  output: { prefix: string };
+}
 
 /** A job as the fake edge keeps it. */
 export interface FakeJob {
-  job: RunnerJob;
+  job: FakeRunnerJob;
   status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
   attempts: number;
   leaseId: string | null;
@@ -60,9 +72,10 @@ export class FakeEdge {
   }
 
   /** Queues a job and returns its id. */
-  enqueue(task: Task, params: Partial<JobParams> = {}, id = `job_${randomUUID().slice(0, 8)}`): string {
-    const full: JobParams = {
-      prompt: 'a red cat',
+  enqueue(task: Task, params: Record<string, unknown> = {}, id = `job_${randomUUID().slice(0, 8)}`): string {
+    const full = {
+      // Every task but fuse takes a prompt (fuse mixes its inputs).
+      ...(task === 'fuse' ? {} : { prompt: 'a red cat' }),
       n: 1,
       width: 64,
       height: 64,
@@ -157,7 +170,7 @@ export class FakeEdge {
       for (;;) {
         this.expireLeases(Date.now());
         const next = [...this.jobs.values()].find(
-          (j) => j.status === 'queued' && (!tasks || tasks.includes(j.job.task)),
+          (j) => j.status === 'queued' && (!tasks || tasks.includes(j.job.task as Task)),
         );
         if (next) {
           next.status = 'running';

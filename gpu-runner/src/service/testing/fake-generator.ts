@@ -1,38 +1,59 @@
+import { imageSeed } from '@kandinsky/protocol';
 import { PNG } from 'pngjs';
-import type { GeneratedImage, GenerateOptions, GenerationRequest, ImageGenerator } from '../image-generator.js';
-import { GenerationAbortedError, InvalidRequestError } from '../image-generator.js';
+import { batchKey } from '../../pipelines/batch-shape.js';
+import { GenerationCancelledError } from '../../pipelines/pipeline-errors.js';
+import type { RunControl } from '../../pipelines/progress.js';
+import type { GeneratedImage, GenerationRequest, ImageGenerator, PreparedJob } from '../image-generator.js';
+import { JobRefusedError } from '../job-failure.js';
+
+/** A request the fake generator prepared. */
+export interface FakePrepared extends PreparedJob {
+  request: GenerationRequest;
+}
 
 /**
  * A stand-in generator for service tests: paints each image a flat colour derived from its seed and encodes it as PNG,
- * reports `steps` progress events `stepMs` apart, and stops between steps when aborted. It records every batch.
- * Only PNG output is supported (others are refused as the real pipelines refuse unknown formats).
+ * reports `steps` progress events `stepMs` apart, and stops between steps when aborted. It records every prepared
+ * request and every batch. Only PNG output is supported (others are refused in `prepare`, as the real pipelines refuse
+ * what they cannot do). Seams for fault tests: `failWith` makes the next `generate` throw; a request whose prompt
+ * includes `poison` is refused in `prepare` (`invalid_image`), and one whose prompt includes `crash` breaks any
+ * batch it is part of (`Error`).
  */
-export class FakeGenerator implements ImageGenerator {
+export class FakeGenerator implements ImageGenerator<FakePrepared> {
   readonly description = 'fake generator (tests)';
+  readonly tasks = ['text2image', 'variation', 'fuse', 'img2img', 'inpaint'] as const;
+  readonly prepared: GenerationRequest[] = [];
   readonly batches: GenerationRequest[][] = [];
   /** Set to make the next generate() throw this error. */
   failWith?: Error;
 
   constructor(private readonly stepMs = 5) {}
 
-  async generate(batch: GenerationRequest[], opts: GenerateOptions = {}): Promise<GeneratedImage[][]> {
-    this.batches.push(batch);
-    if (this.failWith) throw this.failWith;
-    for (const req of batch) {
-      if (req.params.output_format !== 'png')
-        throw new InvalidRequestError(
-          `output_format ${req.params.output_format} is not supported`,
-          'unsupported_output_format',
-        );
+  async prepare(request: GenerationRequest): Promise<FakePrepared> {
+    this.prepared.push(request);
+    const prompt = 'prompt' in request.params ? (request.params.prompt ?? '') : '';
+    if (prompt.includes('poison')) throw new JobRefusedError('invalid_image', 'image: poisoned (test seam)');
+    if (request.params.output_format !== 'png') {
+      throw new JobRefusedError('invalid_request', `output_format ${request.params.output_format} is not supported`);
     }
-    const steps = batch[0].params.steps;
+    return { request, batchKey: batchKey(request) };
+  }
+
+  async generate(batch: FakePrepared[], control: RunControl = {}): Promise<GeneratedImage[][]> {
+    const requests = batch.map((item) => item.request);
+    this.batches.push(requests);
+    if (this.failWith) throw this.failWith;
+    const steps = requests[0].params.steps;
     for (let step = 1; step <= steps; step++) {
       await new Promise((r) => setTimeout(r, this.stepMs));
-      if (opts.signal?.aborted) throw new GenerationAbortedError('generation aborted');
-      opts.onProgress?.({ stage: 'decoder', step, total_steps: steps });
+      if (control.signal?.aborted) throw new GenerationCancelledError('decoder');
+      control.onProgress?.({ stage: 'decoder', step, totalSteps: steps });
     }
-    return batch.map((req) =>
-      Array.from({ length: req.params.n }, (_, i) => flatPng(req.params.width, req.params.height, req.params.seed + i)),
+    if (requests.some((r) => 'prompt' in r.params && r.params.prompt?.includes('crash'))) {
+      throw new Error('a crash inside the shared pass (test seam)');
+    }
+    return requests.map(({ params }) =>
+      Array.from({ length: params.n }, (_, i) => flatPng(params.width, params.height, imageSeed(params.seed, i))),
     );
   }
 
@@ -49,5 +70,5 @@ export function flatPng(width: number, height: number, seed: number): GeneratedI
     png.data[i + 2] = 128;
     png.data[i + 3] = 255;
   }
-  return { bytes: new Uint8Array(PNG.sync.write(png)), width, height, contentType: 'image/png' };
+  return { bytes: new Uint8Array(PNG.sync.write(png)), width, height, contentType: 'image/png', seed };
 }

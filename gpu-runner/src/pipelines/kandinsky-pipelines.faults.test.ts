@@ -1,0 +1,135 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestBackend } from '../../test/helpers/backend.js';
+import { encodeImage } from '../image/index.js';
+import type { GenerationParams } from './generation-request.js';
+import { KandinskyPipelines } from './kandinsky-pipelines.js';
+import { buildTinyModelFolder } from './tiny-model-folder-support.js';
+
+let folder: { root: string; cleanup(): Promise<void> };
+let pipelines: KandinskyPipelines;
+let image: Uint8Array;
+
+/** A failure injected by the test, told apart from anything the pipelines throw on their own. */
+class InjectedFault extends Error {}
+
+/**
+ * Wraps every tensor-producing method of the loaded components (text encoders, prior, image encoder, U-Nets, MoVQ) so
+ * that call number `failAt` (counting from 1 over all of them) throws instead of returning. Returns the call count
+ * and a restore function. Reaches the components through the pipelines' private fields: a test seam, not an API.
+ */
+function injectFault(p: KandinskyPipelines, failAt: number): { calls: () => number; restore: () => void } {
+  const internals = p as unknown as {
+    prior: Record<string, Record<string, unknown>>;
+    decoder: Record<string, Record<string, unknown>>;
+    unets: Record<string, Record<string, unknown> | undefined>;
+  };
+  const targets: [Record<string, unknown>, string][] = [
+    [internals.prior.textEncoder, 'encode'],
+    [internals.prior.prior, 'predict'],
+    [internals.prior.prior, 'postProcess'],
+    [internals.prior.imageEncoder, 'encode'],
+    [internals.decoder.textEncoder, 'encode'],
+    [internals.decoder.movq, 'encode'],
+    [internals.decoder.movq, 'decode'],
+    [internals.unets.text2image!, 'predict'],
+    [internals.unets.inpaint!, 'predict'],
+  ];
+  let count = 0;
+  const originals = targets.map(([object, method]) => object[method] as (...args: unknown[]) => unknown);
+  targets.forEach(([object, method], i) => {
+    object[method] = (...args: unknown[]) => {
+      count++;
+      if (count === failAt) throw new InjectedFault(`fault injected at call ${failAt} (${method})`);
+      return originals[i].apply(object, args);
+    };
+  });
+  return {
+    calls: () => count,
+    restore: () =>
+      targets.forEach(([object, method], i) => {
+        object[method] = originals[i];
+      }),
+  };
+}
+
+beforeAll(async () => {
+  await useTestBackend();
+  folder = await buildTinyModelFolder();
+  pipelines = await KandinskyPipelines.load(folder.root);
+  image = await encodeImage(
+    { width: 64, height: 64, channels: 3, data: new Uint8Array(64 * 64 * 3).map((_, i) => (i * 7) % 256) },
+    'png',
+  );
+});
+afterAll(async () => {
+  pipelines?.dispose();
+  await folder?.cleanup();
+});
+
+const quick = { prompt: 'a red cat', size: '64x64', steps: 2, prior_steps: 2, seed: 1 } as const;
+const scenarios = (): [string, GenerationParams[]][] => [
+  ['text2image with a negative prompt', [{ task: 'text2image', ...quick, negative_prompt: 'blurry' }]],
+  [
+    'a text2image batch of two',
+    [
+      { task: 'text2image', ...quick, n: 2 },
+      { task: 'text2image', ...quick, prompt: 'a dog', seed: 9 },
+    ],
+  ],
+  ['variation with a negative prompt', [{ task: 'variation', ...quick, image, negative_prompt: 'x' }]],
+  [
+    'fuse',
+    [
+      {
+        task: 'fuse',
+        ...quick,
+        prompt: undefined,
+        inputs: [
+          { type: 'text', text: 'a castle', weight: 0.5 },
+          { type: 'image', image, weight: 0.5 },
+        ],
+      },
+    ],
+  ],
+  ['img2img', [{ task: 'img2img', ...quick, steps: 4, image, strength: 0.5 }]],
+  ['inpaint', [{ task: 'inpaint', ...quick, image, mask: image }]],
+];
+
+describe('error paths release every tensor', () => {
+  for (const [index, [name]] of scenarios().entries()) {
+    it(`${name}: a failure at any component call, or in any progress callback, leaves tf.memory() at its baseline`, async () => {
+      const requests = scenarios()[index][1];
+      await pipelines.generateMany(requests); // warm-up: layers cache constants on first use
+      const baseline = tf.memory().numTensors;
+      // Fail at every component call in turn, until a run gets through without reaching the fault.
+      for (let failAt = 1; ; failAt++) {
+        const fault = injectFault(pipelines, failAt);
+        let outcome: unknown;
+        try {
+          outcome = await pipelines.generateMany(requests).catch((err) => err);
+        } finally {
+          fault.restore();
+        }
+        expect(tf.memory().numTensors, `fault at component call ${failAt}`).toBe(baseline);
+        if (!(outcome instanceof InjectedFault)) {
+          expect(failAt).toBeGreaterThan(fault.calls());
+          break;
+        }
+      }
+      // The same with the progress callback throwing at each event in turn.
+      for (let failAt = 1; ; failAt++) {
+        let events = 0;
+        const outcome = await pipelines
+          .generateMany(requests, {
+            onProgress: () => {
+              if (++events === failAt) throw new InjectedFault(`fault injected at progress event ${failAt}`);
+            },
+          })
+          .catch((err) => err);
+        expect(tf.memory().numTensors, `fault at progress event ${failAt}`).toBe(baseline);
+        if (!(outcome instanceof InjectedFault)) break;
+      }
+    });
+  }
+});
