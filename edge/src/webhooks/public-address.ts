@@ -1,8 +1,9 @@
 /**
  * Which IP addresses count as public webhook targets. An address is refused when it lies in a special-purpose range
- * of the IANA registries (IPv4 and IPv6 Special-Purpose Address Registries, plus multicast and the reserved space), or
- * when it is an IPv6 form that carries an IPv4 address (mapped, translated, NAT64, 6to4, Teredo, ISATAP) and that IPv4
- * address is not public: such forms are judged by where they lead, not by how they are written.
+ * of the IANA registries (IPv4 and IPv6 Special-Purpose Address Registries, plus multicast and the reserved space).
+ * Every IPv6 form that carries an IPv4 address (mapped, compatible, translated, NAT64, 6to4, Teredo) is such a range
+ * and is refused whatever it carries (no webhook receiver needs one; the refusal names the embedded IPv4 address when
+ * that is not public either); an ISATAP interface identifier inside a global prefix is judged by its IPv4 address.
  */
 
 import { formatIpv4 } from './ip-address';
@@ -14,12 +15,12 @@ export interface Ipv4Range {
   rfc: string;
 }
 
-/** An IPv6 range: refused outright, or judged by the IPv4 address(es) it embeds. */
+/** A refused IPv6 range. */
 export interface Ipv6Range {
   cidr: string;
   name: string;
   rfc: string;
-  /** Absent: every address of the range is refused. Present: the embedded IPv4 addresses, all of which must be public. */
+  /** For forms that carry IPv4 addresses: where they are, so a refusal can say where the address leads. */
   embedded?: (address: bigint) => number[];
 }
 
@@ -151,9 +152,10 @@ export function ipv4Problem(address: number): string | null {
 }
 
 /**
- * Why an IPv6 address is not a public webhook target, or null when it is public: the most specific special-purpose
- * range decides (refused, or judged by the IPv4 addresses it embeds); outside them only global unicast 2000::/3 is
- * accepted, and an ISATAP interface identifier is judged by its IPv4 address wherever it appears.
+ * Why an IPv6 address is not a public webhook target, or null when it is public: an address in a special-purpose
+ * range is refused (the most specific range is named, with the IPv4 address it embeds when that is not public);
+ * outside them only global unicast 2000::/3 is accepted, and an ISATAP interface identifier is judged by its IPv4
+ * address.
  * @example ipv6Problem(0xffff7f000001n) // '::ffff:0:0/96 IPv4-mapped ... -> 127.0.0.1: 127.0.0.0/8 loopback ...'
  */
 export function ipv6Problem(address: bigint): string | null {
@@ -163,10 +165,10 @@ export function ipv6Problem(address: bigint): string | null {
   }
   if (best) {
     const where = `${best.range.cidr} ${best.range.name} (${best.range.rfc})`;
-    if (!best.range.embedded) return where;
-    const embeddedProblem = firstEmbeddedProblem(best.range.embedded(address));
-    if (embeddedProblem) return `${where} -> ${embeddedProblem}`;
-  } else if (address < GLOBAL_UNICAST.first || address > GLOBAL_UNICAST.last) {
+    const embeddedProblem = best.range.embedded && firstEmbeddedProblem(best.range.embedded(address));
+    return embeddedProblem ? `${where} -> ${embeddedProblem}` : where;
+  }
+  if (address < GLOBAL_UNICAST.first || address > GLOBAL_UNICAST.last) {
     return 'outside 2000::/3, the global unicast space (RFC 4291 §2.4)';
   }
   if (ISATAP_IDS.has(Number((address >> 32n) & 0xffffffffn))) {

@@ -131,17 +131,25 @@ describe('checkWebhookTarget', () => {
     expect(checkWebhookTarget(url, production)?.code).toBe('private_webhook_target');
   });
 
-  it('accepts public https targets, IPv6 forms of public IPv4 addresses included', () => {
+  it('accepts public https targets (an ISATAP interface id of a public IPv4 in a global prefix included)', () => {
     for (const url of [
       'https://hooks.example.com/kandinsky',
       'https://8.8.8.8/hook',
       'https://[2606:4700::1111]/hook',
-      'https://[::ffff:8.8.8.8]/hook',
-      'https://[64:ff9b::1.1.1.1]/hook',
-      'https://[2002:808:808::1]/hook',
       'https://[2606:4700::5efe:8.8.4.4]/hook',
     ])
       expect(checkWebhookTarget(url, production), url).toBeNull();
+  });
+
+  it('refuses every special-purpose IPv6 range outright, also when it carries a public IPv4 address', () => {
+    for (const url of [
+      'https://[::ffff:8.8.8.8]/hook',
+      'https://[64:ff9b::1.1.1.1]/hook',
+      'https://[2002:808:808::1]/hook',
+      'https://[2001:0:808:808::f7f7:f7f7]/hook',
+    ])
+      expect(refused(url), url).toBe(true);
+    expect(checkWebhookTarget('https://[::ffff:127.0.0.1]/hook', production)?.message).toMatch(/127\.0\.0\.1/);
   });
 
   it('sees through every IPv4 spelling, because URL normalises the host before the check', () => {
@@ -249,21 +257,28 @@ describe('IPv4 addresses embedded in IPv6 (property)', () => {
       fc.constantFrom(0x00005efen, 0x02005efen).map((id) => (0x26064700n << 96n) | (id << 32n) | BigInt(ipv4)),
   };
 
-  it.each(Object.keys(forms))('%s: refused iff the IPv4 address is not public', (form) => {
-    fc.assert(
-      fc.property(
-        v4.chain((ipv4) => forms[form](ipv4).map((address) => ({ ipv4, address }))),
-        ({ ipv4, address }) => {
-          // Written with hextets only, and with the last 32 bits as a dotted quad (URL re-serialises both).
-          const hextets = formatIpv6(address).split(':');
-          const dotted = `https://[${hextets.slice(0, 6).join(':')}:${formatIpv4(Number(address & 0xffffffffn))}]/hook`;
-          for (const url of [v6Url(address), dotted]) {
-            expect(refused(url), `${formatIpv4(ipv4)} as ${url}`).toBe(!isPublicV4(ipv4));
-            expect(accepted(url), `${formatIpv4(ipv4)} as ${url}`).toBe(isPublicV4(ipv4));
-          }
-        },
-      ),
-      { numRuns: 500 },
-    );
-  });
+  it.each(Object.keys(forms))(
+    '%s: refused, always for the special-purpose forms, iff the IPv4 address is not public for ISATAP in a global prefix',
+    (form) => {
+      fc.assert(
+        fc.property(
+          v4.chain((ipv4) => forms[form](ipv4).map((address) => ({ ipv4, address }))),
+          ({ ipv4, address }) => {
+            // Written with hextets only, and with the last 32 bits as a dotted quad (URL re-serialises both).
+            const hextets = formatIpv6(address).split(':');
+            const dotted = `https://[${hextets.slice(0, 6).join(':')}:${formatIpv4(Number(address & 0xffffffffn))}]/hook`;
+            const refusedAlways = form !== 'isatap';
+            for (const url of [v6Url(address), dotted]) {
+              expect(refused(url), `${formatIpv4(ipv4)} as ${url}`).toBe(refusedAlways || !isPublicV4(ipv4));
+              expect(accepted(url), `${formatIpv4(ipv4)} as ${url}`).toBe(!refusedAlways && isPublicV4(ipv4));
+              // A refusal says where a non-public embedded address leads (:: and ::1 are refused as themselves).
+              if (!isPublicV4(ipv4) && address > 1n)
+                expect(checkWebhookTarget(url, production)?.message, url).toContain(formatIpv4(ipv4));
+            }
+          },
+        ),
+        { numRuns: 500 },
+      );
+    },
+  );
 });
