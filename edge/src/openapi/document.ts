@@ -6,6 +6,7 @@ import {
   leaseBodySchema,
   releaseBodySchema,
 } from '@kandinsky/protocol';
+import { IMAGE_LIMITS } from '@kandinsky/protocol/image-bytes';
 import { MAX_PREFER_WAIT_SECONDS } from '../lib/prefer-wait';
 import { createKeySchema } from '../schemas/admin';
 import { jobCreateSchema } from '../schemas/job-create';
@@ -212,8 +213,7 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           tags: ['jobs'],
           summary: 'Create a job',
-          description:
-            'JSON, or multipart/form-data with a `request` part holding the same JSON and file parts referenced as `attachment:<part name>`. Input images: PNG, JPEG or WebP, up to 8 MiB, 16..4096 px per side.',
+          description: `JSON, or multipart/form-data with a \`request\` part holding the same JSON and file parts referenced as \`attachment:<part name>\`. Input images: PNG, JPEG or WebP, up to ${IMAGE_LIMITS.maxBytes / 1024 / 1024} MiB, ${IMAGE_LIMITS.minSide}..${IMAGE_LIMITS.maxSide} px per side, checked for structural damage (truncated or inconsistent data is a 400).`,
           security: [{ apiKey: [] }],
           parameters: [
             { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } },
