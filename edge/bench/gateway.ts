@@ -1,12 +1,15 @@
 /**
  * Gateway benchmark: starts `wrangler dev` on 127.0.0.1 (local workerd, real Durable Objects with SQLite storage),
- * creates an API key, then measures create, status and create+status with the rate limiter and queue in the path.
+ * creates an API key, then measures create, status and create+status with the rate limiter and queue in the path, and
+ * signed runner calls (HMAC + replay guard + one queue shard).
  * Prints one JSON line per scenario. Traffic is bounded in count and only goes to 127.0.0.1.
  *
- * Usage: npm run bench -w edge [-- --requests 2000 --concurrency 16 --keys 1 --shards 8 --runtime miniflare|wrangler --persist disk|memory]
+ * Usage: npm run bench -w edge [-- --requests 2000 --concurrency 16 --keys 1 --shards 8 --runtime miniflare|wrangler --persist disk|memory --only all|runner]
  *   miniflare (default): the deploy bundle served by Miniflare/workerd directly;
  *   wrangler: `wrangler dev`, which adds its own local proxy hop in front of the Worker.
  */
+
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { startMiniflareGateway, startWranglerDev } from './local-gateway';
 
@@ -24,7 +27,10 @@ const RUNTIME = argText('runtime', 'miniflare');
 const KEYS = argValue('keys', 1);
 const SHARDS = argValue('shards', 8);
 const PERSIST = argText('persist', 'disk') === 'memory' ? 'memory' : 'disk';
+/** `all` (default), or `runner` for the signed runner calls alone. */
+const ONLY = argText('only', 'all');
 const ADMIN_TOKEN = 'bench-admin-token';
+const RUNNER_SECRET = 'bench-runner-secret';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -89,7 +95,7 @@ function report(
 }
 
 async function main() {
-  const vars = { ADMIN_TOKEN, QUEUE_CAP: '1000000', QUEUE_SHARDS: String(SHARDS) };
+  const vars = { ADMIN_TOKEN, RUNNER_SECRET, QUEUE_CAP: '1000000', QUEUE_SHARDS: String(SHARDS) };
   const gateway = RUNTIME === 'wrangler' ? await startWranglerDev(vars) : await startMiniflareGateway(vars, PERSIST);
   try {
     const keys: string[] = [];
@@ -131,39 +137,79 @@ async function main() {
       await expect(await fetch(`${gateway.baseUrl}/v1/jobs/${id}`, { headers: auth() }), 200);
     };
 
-    // Warm-up: JIT, Durable Object instantiation on every shard, connection pool.
-    await drive(300, CONCURRENCY, async () => status(await create()));
-
-    const baseline = await drive(REQUESTS, CONCURRENCY, async () => {
-      await expect(await fetch(`${gateway.baseUrl}/healthz`), 200);
-    });
-    report('baseline_healthz', baseline, 1, { note: 'no auth, no Durable Objects: the local HTTP + workerd floor' });
-
-    const ids: string[] = [];
-    const creates = await drive(REQUESTS, CONCURRENCY, async () => {
-      ids.push(await create());
-    });
-    report('create', creates, 1);
-    const statuses = await drive(REQUESTS, CONCURRENCY, async (i) => status(ids[i % ids.length]));
-    report('status', statuses, 1);
-    const pairs = await drive(REQUESTS / 2, CONCURRENCY, async () => status(await create()));
-    report('create_plus_status', pairs, 2);
-
-    // Added latency: one request at a time (no queueing in the client or the runtime), gateway pair minus the floor of
-    // two bare requests to the same workerd.
     const latencyCount = Math.min(500, REQUESTS / 2);
-    const floor = await drive(latencyCount, 1, async () => {
+    if (ONLY !== 'runner') await publicApiScenarios();
+    async function publicApiScenarios() {
+      // Warm-up: JIT, Durable Object instantiation on every shard, connection pool.
+      await drive(300, CONCURRENCY, async () => status(await create()));
+
+      const baseline = await drive(REQUESTS, CONCURRENCY, async () => {
+        await expect(await fetch(`${gateway.baseUrl}/healthz`), 200);
+      });
+      report('baseline_healthz', baseline, 1, { note: 'no auth, no Durable Objects: the local HTTP + workerd floor' });
+
+      const ids: string[] = [];
+      const creates = await drive(REQUESTS, CONCURRENCY, async () => {
+        ids.push(await create());
+      });
+      report('create', creates, 1);
+      const statuses = await drive(REQUESTS, CONCURRENCY, async (i) => status(ids[i % ids.length]));
+      report('status', statuses, 1);
+      const pairs = await drive(REQUESTS / 2, CONCURRENCY, async () => status(await create()));
+      report('create_plus_status', pairs, 2);
+
+      // Added latency: one request at a time (no queueing in the client or the runtime), gateway pair minus the floor of
+      // two bare requests to the same workerd.
+      const floor = await drive(latencyCount, 1, async () => {
+        await expect(await fetch(`${gateway.baseUrl}/healthz`), 200);
+      });
+      const serial = await drive(latencyCount, 1, async () => status(await create()));
+      const added = (p: number) =>
+        Math.round((percentile(serial.latencies, p) - 2 * percentile(floor.latencies, p)) * 100) / 100;
+      report('create_plus_status_serial', serial, 2, {
+        concurrency: 1,
+        floor_healthz_p50_ms: Math.round(percentile(floor.latencies, 50) * 100) / 100,
+        floor_healthz_p99_ms: Math.round(percentile(floor.latencies, 99) * 100) / 100,
+        added_p50_ms: added(50),
+        added_p99_ms: added(99),
+      });
+    }
+
+    // Runner auth on every runner call (docs/runner-protocol.md): a signed heartbeat for a job that does not exist is
+    // verified (HMAC, nonce recorded in the runner's RunnerReplayGuard object) and then answered 404 by one queue shard.
+    let runnerTurn = 0;
+    // Concurrent calls come from 16 runners (one guard object each), as a fleet would send them; serial ones from one.
+    const runnerCall = async (runnerId = `bench-runner-${runnerTurn++ % 16}`) => {
+      const path = '/v1/runner/jobs/job_00benchbenchbenchbenchbe/heartbeat';
+      const raw = JSON.stringify({ lease_id: 'lease_bench' });
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const nonce = randomBytes(16).toString('hex');
+      // docs/runner-protocol.md v2 (Node's crypto: the bench is typed for Node, not Workers).
+      const bodyHash = createHash('sha256').update(raw).digest('hex');
+      const canonical = ['v2', timestamp, nonce, runnerId, 'POST', path, bodyHash].join('\n');
+      const signature = `v2=${createHmac('sha256', RUNNER_SECRET).update(canonical).digest('hex')}`;
+      const headers = {
+        'content-type': 'application/json',
+        'x-runner-id': runnerId,
+        'x-runner-timestamp': timestamp,
+        'x-runner-nonce': nonce,
+        'x-runner-signature': signature,
+      };
+      await expect(await fetch(`${gateway.baseUrl}${path}`, { method: 'POST', headers, body: raw }), 404);
+    };
+    await drive(100, CONCURRENCY, () => runnerCall());
+    report('runner_signed_call', await drive(REQUESTS, CONCURRENCY, () => runnerCall()), 1, { runners: 16 });
+    const runnerFloor = await drive(latencyCount, 1, async () => {
       await expect(await fetch(`${gateway.baseUrl}/healthz`), 200);
     });
-    const serial = await drive(latencyCount, 1, async () => status(await create()));
-    const added = (p: number) =>
-      Math.round((percentile(serial.latencies, p) - 2 * percentile(floor.latencies, p)) * 100) / 100;
-    report('create_plus_status_serial', serial, 2, {
+    const runnerSerial = await drive(latencyCount, 1, () => runnerCall('bench-runner-serial'));
+    report('runner_signed_call_serial', runnerSerial, 1, {
       concurrency: 1,
-      floor_healthz_p50_ms: Math.round(percentile(floor.latencies, 50) * 100) / 100,
-      floor_healthz_p99_ms: Math.round(percentile(floor.latencies, 99) * 100) / 100,
-      added_p50_ms: added(50),
-      added_p99_ms: added(99),
+      floor_healthz_p50_ms: Math.round(percentile(runnerFloor.latencies, 50) * 100) / 100,
+      added_p50_ms:
+        Math.round((percentile(runnerSerial.latencies, 50) - percentile(runnerFloor.latencies, 50)) * 100) / 100,
+      added_p99_ms:
+        Math.round((percentile(runnerSerial.latencies, 99) - percentile(runnerFloor.latencies, 99)) * 100) / 100,
     });
   } finally {
     await gateway.stop();

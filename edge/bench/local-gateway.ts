@@ -103,6 +103,7 @@ export async function startMiniflareGateway(
     modulesRoot: join(workDir, 'dist'),
     modules: true,
     compatibilityDate: '2026-05-03',
+    compatibilityFlags: ['enable_request_signal'],
     host: '127.0.0.1',
     port,
     bindings: { ...topLevelVars(), ...vars },
@@ -110,6 +111,7 @@ export async function startMiniflareGateway(
       API_KEYS: { className: 'ApiKeyObject', useSQLite: true },
       KEY_REGISTRY: { className: 'KeyRegistry', useSQLite: true },
       QUEUE: { className: 'QueueShard', useSQLite: true },
+      RUNNER_REPLAY_GUARD: { className: 'RunnerReplayGuard', useSQLite: true },
     },
     durableObjectsPersist: persist === 'disk' ? join(workDir, 'state') : false,
   });

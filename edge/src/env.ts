@@ -1,12 +1,15 @@
 import type { ApiKeyObject } from './durable/api-key-object';
 import type { KeyRegistry } from './durable/key-registry';
 import type { QueueShard } from './durable/queue-shard';
+import type { RunnerReplayGuard } from './durable/runner-replay-guard';
 
 /** Bindings and variables the Worker receives (see /wrangler.toml). All vars arrive as strings. */
 export interface Env {
   API_KEYS: DurableObjectNamespace<ApiKeyObject>;
   KEY_REGISTRY: DurableObjectNamespace<KeyRegistry>;
   QUEUE: DurableObjectNamespace<QueueShard>;
+  /** Per runner id (`idFromName`): nonces of accepted signed runner requests. */
+  RUNNER_REPLAY_GUARD: DurableObjectNamespace<RunnerReplayGuard>;
   ENVIRONMENT?: string;
   ALLOW_PRIVATE_WEBHOOKS?: string;
   CORS_ORIGINS?: string;

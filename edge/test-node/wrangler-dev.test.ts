@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,13 +54,22 @@ afterAll(async () => {
 async function runner(path: string, body: unknown): Promise<Response> {
   const raw = JSON.stringify(body);
   const timestamp = String(Math.floor(Date.now() / 1000));
-  const signature = await runnerSignature(RUNNER_SECRET, timestamp, 'POST', path, new TextEncoder().encode(raw));
+  const nonce = randomBytes(16).toString('hex');
+  const signature = await runnerSignature(RUNNER_SECRET, {
+    timestamp,
+    nonce,
+    runnerId: 'node-e2e',
+    method: 'POST',
+    path,
+    body: new TextEncoder().encode(raw),
+  });
   return fetch(`${gateway.baseUrl}${path}`, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
       'x-runner-id': 'node-e2e',
       'x-runner-timestamp': timestamp,
+      'x-runner-nonce': nonce,
       'x-runner-signature': signature,
     },
     body: raw,

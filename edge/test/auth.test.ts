@@ -1,7 +1,23 @@
+import { abortAllDurableObjects, env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, call, callJson, createKey, expectError, runnerCall } from './helpers';
+import type { RunnerReplayGuard } from '../src/durable/runner-replay-guard';
+import { hmacSha256, sha256Hex, toHex } from '../src/lib/crypto';
+import {
+  ADMIN_TOKEN,
+  call,
+  callJson,
+  createKey,
+  expectError,
+  RUNNER_SECRET,
+  runnerCall,
+  signedRunnerRequest,
+} from './helpers';
 
 const job = { task: 'text2image', input: { prompt: 'a lighthouse' } };
+
+interface ErrorBody {
+  error: { code: string };
+}
 
 describe('API keys', () => {
   it('refuses missing, malformed and unknown keys with 401', async () => {
@@ -72,25 +88,85 @@ describe('runner credentials', () => {
       401,
     );
     await expectError(await runnerCall('/v1/runner/lease', {}, { runnerId: 'bad id!' }), 401);
+    for (const nonce of ['', 'abc', 'A'.repeat(32), '0'.repeat(31), '0'.repeat(33)]) {
+      const error = await expectError(await runnerCall('/v1/runner/lease', {}, { nonce }), 401);
+      expect(error.message).toContain('x-runner-nonce');
+    }
     expect((await runnerCall('/v1/runner/lease', {})).status).toBeLessThan(300);
   });
 
   it('binds the signature to the body', async () => {
+    const signed = await signedRunnerRequest('/v1/runner/lease', {});
+    const tampered = await call('/v1/runner/lease', { method: 'POST', headers: signed.headers, body: '{"wait_ms":1}' });
+    expect((await expectError(tampered, 401)).code).toBe('invalid_runner_signature');
+  });
+
+  it('refuses v1 signatures (they sign neither the runner id nor a nonce)', async () => {
     const timestamp = String(Math.floor(Date.now() / 1000));
-    const { runnerSignature } = await import('../src/middleware/runner-auth');
-    const signature = await runnerSignature(
-      'test-runner-secret',
-      timestamp,
-      'POST',
-      '/v1/runner/lease',
-      new TextEncoder().encode('{}'),
-    );
-    const tampered = await call('/v1/runner/lease', {
+    const canonical = `${timestamp}\nPOST\n/v1/runner/lease\n${await sha256Hex('{}')}`;
+    const v1 = `v1=${toHex(await hmacSha256(RUNNER_SECRET, canonical))}`;
+    const signed = await signedRunnerRequest('/v1/runner/lease', {});
+    const refused = await call('/v1/runner/lease', {
       method: 'POST',
-      headers: { 'x-runner-id': 'r1', 'x-runner-timestamp': timestamp, 'x-runner-signature': signature },
-      body: '{"wait_ms":1}',
+      headers: { ...signed.headers, 'x-runner-signature': v1 },
+      body: signed.body,
     });
-    await expectError(tampered, 401);
+    const error = await expectError(refused, 401);
+    expect(error.code).toBe('invalid_runner_signature');
+    expect(error.message).toContain('v2=');
+  });
+
+  it('serves a signed lease once: a replay, as sent or under another runner id, leases nothing', async () => {
+    const key = await createKey();
+    const ids: string[] = [];
+    for (const prompt of ['first secret prompt', 'second secret prompt']) {
+      ids.push((await (await callJson('/v1/jobs', key.key, { ...job, input: { prompt } })).json<{ id: string }>()).id);
+    }
+    const signed = await signedRunnerRequest('/v1/runner/lease', { wait_ms: 0 }, { runnerId: 'runner-a' });
+    const send = (headers: Record<string, string>) =>
+      call('/v1/runner/lease', { method: 'POST', headers, body: signed.body });
+    const first = await send(signed.headers);
+    expect(first.status).toBe(200);
+    const leased = await first.json<{ job: { id: string } }>();
+
+    const replayed = await expectError(await send(signed.headers), 401);
+    expect(replayed.code).toBe('runner_request_replayed');
+    const otherRunner = await expectError(await send({ ...signed.headers, 'x-runner-id': 'runner-b' }), 401);
+    expect(otherRunner.code).toBe('invalid_runner_signature');
+
+    // The other job was not handed to anyone: still queued, its prompt still unseen by any runner.
+    const other = ids.find((id) => id !== leased.job.id)!;
+    const state = await (await callJson(`/v1/jobs/${other}`, key.key)).json<{ status: string; attempts: number }>();
+    expect(state).toMatchObject({ status: 'queued', attempts: 0 });
+  });
+
+  it('lets exactly one of many concurrent copies of a signed request through', async () => {
+    const signed = await signedRunnerRequest('/v1/runner/lease', { wait_ms: 0 });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        call('/v1/runner/lease', { method: 'POST', headers: signed.headers, body: signed.body }),
+      ),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    // One is served (a job left queued by an earlier test, or none: 200 or 204); the 19 copies are replays.
+    expect(statuses.filter((status) => status === 200 || status === 204)).toHaveLength(1);
+    const refused = await Promise.all(
+      answers.filter((answer) => answer.status === 401).map((a) => a.json<ErrorBody>()),
+    );
+    expect(refused.map((body) => body.error.code)).toEqual(Array(19).fill('runner_request_replayed'));
+  });
+
+  it('remembers used nonces across a restart of the replay guard', async () => {
+    const signed = await signedRunnerRequest('/v1/runner/lease', { wait_ms: 0 }, { runnerId: 'runner-restart' });
+    const send = () => call('/v1/runner/lease', { method: 'POST', headers: signed.headers, body: signed.body });
+    expect((await send()).status).toBe(204);
+    const stub = () => env.RUNNER_REPLAY_GUARD.get(env.RUNNER_REPLAY_GUARD.idFromName('runner-restart'));
+    const before = await runInDurableObject(stub(), (instance: RunnerReplayGuard) => instance);
+    // Restart every object: in-memory state is gone, only what was committed to storage survives. (A stub is unusable
+    // after its object was reset, hence a new one each time.)
+    await abortAllDurableObjects();
+    expect(await runInDurableObject(stub(), (instance: RunnerReplayGuard) => instance === before)).toBe(false);
+    expect((await expectError(await send(), 401)).code).toBe('runner_request_replayed');
   });
 });
 

@@ -47,31 +47,55 @@ export function callJson(path: string, key: string, body?: unknown, init: Reques
   });
 }
 
-/** A signed runner request (docs/runner-protocol.md). */
-export async function runnerCall(
+/** Options of a signed runner request; everything defaults to a valid, fresh request. */
+export interface RunnerRequestOptions {
+  runnerId?: string;
+  secret?: string;
+  timestamp?: number;
+  nonce?: string;
+  raw?: string;
+  signal?: AbortSignal;
+}
+
+/** A fresh random nonce: 128 bits as lowercase hex. */
+export function runnerNonce(): string {
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** The headers and body of a signed runner request (docs/runner-protocol.md), so a test can send it more than once. */
+export async function signedRunnerRequest(
   path: string,
   body: unknown,
-  options: { runnerId?: string; secret?: string; timestamp?: number; raw?: string } = {},
-): Promise<Response> {
+  options: RunnerRequestOptions = {},
+): Promise<{ headers: Record<string, string>; body: string }> {
   const raw = options.raw ?? (body === undefined ? '' : JSON.stringify(body));
   const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
-  const signature = await runnerSignature(
-    options.secret ?? RUNNER_SECRET,
+  const nonce = options.nonce ?? runnerNonce();
+  const runnerId = options.runnerId ?? 'runner-test';
+  const signature = await runnerSignature(options.secret ?? RUNNER_SECRET, {
     timestamp,
-    'POST',
-    path,
-    new TextEncoder().encode(raw),
-  );
-  return call(path, {
+    nonce,
+    runnerId,
     method: 'POST',
+    path,
+    body: new TextEncoder().encode(raw),
+  });
+  return {
     headers: {
       'content-type': 'application/json',
-      'x-runner-id': options.runnerId ?? 'runner-test',
+      'x-runner-id': runnerId,
       'x-runner-timestamp': timestamp,
+      'x-runner-nonce': nonce,
       'x-runner-signature': signature,
     },
     body: raw,
-  });
+  };
+}
+
+/** A signed runner request (docs/runner-protocol.md), fresh nonce each call. */
+export async function runnerCall(path: string, body: unknown, options: RunnerRequestOptions = {}): Promise<Response> {
+  const signed = await signedRunnerRequest(path, body, options);
+  return call(path, { method: 'POST', headers: signed.headers, body: signed.body, signal: options.signal });
 }
 
 /** Expects the OpenAI error shape and returns its `error`. */

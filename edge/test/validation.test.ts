@@ -1,3 +1,4 @@
+import { assemblePng } from '@kandinsky/protocol/image-bytes/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toBase64 } from '../src/lib/crypto';
 import { call, callJson, createKey, expectError, runnerCall, type TestKey, tinyPng } from './helpers';
@@ -92,6 +93,23 @@ describe('POST /v1/jobs validation', () => {
     expect(mismatch.code).toBe('mask_size_mismatch');
     const missingPart = await expectError(await callJson('/v1/jobs', key.key, variation('attachment:photo')), 400);
     expect(missingPart.code).toBe('missing_attachment');
+  });
+
+  it('refuses a PNG whose image data is shorter than its header declares (the runner would refuse it)', async () => {
+    const png = await tinyPng(64, 64);
+    // tinyPng: signature + IHDR = 33 bytes, then one IDAT chunk. Re-deflate the rows one row short.
+    const raw = new Uint8Array(65 * 63);
+    const stream = new Uint8Array(
+      await new Response(new Blob([raw]).stream().pipeThrough(new CompressionStream('deflate'))).arrayBuffer(),
+    );
+    const short = assemblePng({ width: 64, height: 64, bitDepth: 8, colorType: 0, interlace: 0 }, stream);
+    expect(short.subarray(0, 33)).toEqual(png.subarray(0, 33));
+    const body = { task: 'img2img', input: { prompt: 'x', image: toBase64(short), strength: 0.5 } };
+    const error = await expectError(await callJson('/v1/jobs', key.key, body), 400);
+    expect(error).toMatchObject({ param: 'input.image', code: 'invalid_image', type: 'invalid_request_error' });
+    expect(error.message).toMatch(
+      /^input.image is not a valid image: PNG image data ends after 4095 of the 4160 bytes/,
+    );
   });
 
   it('refuses a malformed Idempotency-Key header', async () => {

@@ -1,6 +1,7 @@
-import { readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { buildRandomModel } from '../../gpu-runner/src/service/random-model/build-random-model.js';
+import { withLock } from './lock.js';
 
 /** Which model the local stack serves. */
 export interface ModelChoice {
@@ -27,7 +28,11 @@ export async function chooseModel(root: string, stateDir: string, log: (line: st
   if (await hasComponents(converted)) {
     return { weights: converted, kind: 'real', note: `Serving the converted model in ${DEFAULT_CONVERTED_DIR}.` };
   }
-  const built = await buildRandomModel(join(stateDir, 'random-model'), { log });
+  // Stacks started together share this cache: one builds, the others wait and reuse the build.
+  await mkdir(stateDir, { recursive: true });
+  const built = await withLock(join(stateDir, 'random-model.lock'), () =>
+    buildRandomModel(join(stateDir, 'random-model'), { log }),
+  );
   return {
     weights: built.dir,
     kind: 'random',

@@ -1,20 +1,47 @@
-import { createServer } from 'node:net';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PortInUseError } from './errors.js';
 
-/** Asks the OS for a free TCP port on 127.0.0.1 (closed again before returning; tiny race accepted for local use). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/**
+ * Which port a server of the stack binds: a number is that exact port (0: any free one, chosen by the OS) and fails
+ * when taken; `{ preferred }` tries that port and falls back to any free one. Servers bind first and then report the
+ * port they got, so two stacks starting at once never race for a port someone probed as free.
+ */
+export type PortChoice = number | { preferred: number };
+
+/** The first port a {@link PortChoice} asks for. */
+export function firstPort(choice: PortChoice): number {
+  return typeof choice === 'number' ? choice : choice.preferred;
 }
 
-/** True when something already listens on `port`. */
-export async function portInUse(port: number): Promise<boolean> {
-  const server = createServer();
-  return new Promise((resolve) => {
-    server.once('error', () => resolve(true));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)));
+/**
+ * Binds `server` on `host` as `choice` says and returns the port it got. An exact port that is taken throws
+ * {@link PortInUseError}; a preferred one that is taken falls back to a free port.
+ */
+export async function listenOn(server: Server, choice: PortChoice, host: string, name: 'edge' | 's3'): Promise<number> {
+  try {
+    await listenOnce(server, firstPort(choice), host);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    if (typeof choice === 'number') throw new PortInUseError(name, choice);
+    await listenOnce(server, 0, host);
+  }
+  return (server.address() as AddressInfo).port;
+}
+
+function listenOnce(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => {
+      server.off('listening', onListening);
+      reject(err);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
   });
 }
 

@@ -3,8 +3,10 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ManagedProcess } from './child-process.js';
 import { startEdgeDev } from './edge-dev.js';
+import { StackStartError } from './errors.js';
+import { tryLock } from './lock.js';
 import { chooseModel, type ModelChoice } from './model-choice.js';
-import { freePort } from './ports.js';
+import type { PortChoice } from './ports.js';
 import { type RunnerProcess, startRunnerProcess } from './runner-process.js';
 import { type LocalS3, startLocalS3 } from './s3-server.js';
 
@@ -18,11 +20,13 @@ export interface StackOptions {
   modelCacheDir?: string;
   /** Wipe the queue/key state (not the model cache) first. */
   fresh?: boolean;
-  edgePort?: number;
-  s3Port?: number;
+  /** Port of the edge (default 0: any free port; the stack reports the one it got). */
+  edgePort?: PortChoice;
+  /** Port of the S3 server (default 0). */
+  s3Port?: PortChoice;
   runners?: number;
   bucket?: string;
-  /** Extra `--var` values for the edge (e.g. LEASE_TTL_SECONDS). */
+  /** Extra variables for the edge (e.g. LEASE_TTL_SECONDS), overriding wrangler.toml's [vars]. */
   edgeVars?: Record<string, string>;
   /** Extra runner variables (e.g. LEASE_WAIT_MS, WARMUP). */
   runnerEnv?: Record<string, string>;
@@ -39,6 +43,8 @@ export interface Stack {
   adminToken: string;
   runnerSecret: string;
   model: ModelChoice;
+  /** The edge's variables file (mode 0600, removed on stop): where the admin token can be read while the stack runs. */
+  secretsFile: string;
   runners: RunnerProcess[];
   edge: ManagedProcess;
   /** Environment a runner of this stack needs (without RUNNER_ID/PORT). */
@@ -54,26 +60,37 @@ export interface Stack {
 /**
  * Brings the whole service up on loopback: an S3-compatible server on disk, the edge Worker under `wrangler dev`,
  * one or more runners (real converted weights when available, else a small random-weight model) and a first API key.
- * Secrets (admin token, runner secret) are fresh random values each run.
+ * Secrets (admin token, runner secret) are fresh random values each run; they reach the edge through a 0600 file and
+ * the runners through their environment, never a command line. Every server binds its port first and is announced
+ * with the port it got. A failure stops whatever was started and throws a {@link StackStartError} (one line).
  */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const root = resolve(opts.root ?? process.cwd());
   const stateDir = resolve(opts.stateDir ?? join(root, '.local'));
   const print = opts.print ?? (() => {});
-  if (opts.fresh) await rm(join(stateDir, 'wrangler'), { recursive: true, force: true });
   await mkdir(stateDir, { recursive: true });
-  const adminToken = `adm_${randomBytes(18).toString('hex')}`;
-  const runnerSecret = randomBytes(24).toString('hex');
-  const bucket = opts.bucket ?? 'kandinsky';
-
-  const model = await chooseModel(root, resolve(opts.modelCacheDir ?? stateDir), print);
-  const s3 = await startLocalS3({ port: opts.s3Port ?? (await freePort()), directory: join(stateDir, 's3'), bucket });
-  const cleanup: (() => Promise<unknown>)[] = [() => s3.close()];
+  // Two stacks on one state folder would share Durable Object storage under two workerd processes.
+  const lock = await tryLock(join(stateDir, 'stack.lock'));
+  if (!('release' in lock))
+    throw new StackStartError(`another local stack (process ${lock.heldBy}) is using ${stateDir}; stop it first`);
+  const cleanup: (() => Promise<unknown>)[] = [() => lock.release()];
+  const stopAll = async (onError: (err: Error) => void) => {
+    for (const step of cleanup) await step().catch(onError);
+  };
   try {
+    if (opts.fresh) await rm(join(stateDir, 'wrangler'), { recursive: true, force: true });
+    const adminToken = `adm_${randomBytes(18).toString('hex')}`;
+    const runnerSecret = randomBytes(24).toString('hex');
+    const bucket = opts.bucket ?? 'kandinsky';
+
+    const s3 = await startLocalS3({ port: opts.s3Port ?? 0, directory: join(stateDir, 's3'), bucket });
+    cleanup.unshift(() => s3.close());
+    const secretsFile = join(stateDir, 'edge.env');
     const edge = await startEdgeDev({
       root,
-      port: opts.edgePort ?? (await freePort()),
+      port: opts.edgePort ?? 0,
       persistDir: join(stateDir, 'wrangler'),
+      envFile: secretsFile,
       vars: {
         S3_ENDPOINT: s3.endpoint,
         S3_BUCKET: bucket,
@@ -86,7 +103,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       },
       print,
     });
-    cleanup.unshift(() => edge.process.stop('SIGTERM', 10_000));
+    cleanup.unshift(() => edge.stop());
 
     const createKey = async (limits = opts.keyLimits ?? { requests_per_minute: 600, max_running_jobs: 16 }) => {
       const res = await fetch(`${edge.url}/v1/admin/keys`, {
@@ -94,11 +111,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
         body: JSON.stringify({ name: 'local', limits }),
       });
-      if (res.status !== 201) throw new Error(`creating an API key failed: HTTP ${res.status} ${await res.text()}`);
+      if (res.status !== 201)
+        throw new StackStartError(`creating an API key failed: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
       return ((await res.json()) as { key: string }).key;
     };
     const apiKey = await createKey();
 
+    const model = await chooseModel(root, resolve(opts.modelCacheDir ?? stateDir), print);
     const runnerEnv: Record<string, string> = {
       EDGE_URL: edge.url,
       RUNNER_SECRET: runnerSecret,
@@ -120,7 +139,6 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       const runner = await startRunnerProcess({
         root,
         id: `local-runner-${counter}`,
-        port: await freePort(),
         env: { ...runnerEnv, ...extraEnv },
         print,
       });
@@ -138,20 +156,19 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       adminToken,
       runnerSecret,
       model,
+      secretsFile,
       runners,
       edge: edge.process,
       runnerEnv,
       addRunner,
       createKey,
       stop: () => {
-        stopped ??= (async () => {
-          for (const step of cleanup) await step().catch((err) => print(`[stack] stop: ${(err as Error).message}`));
-        })();
+        stopped ??= stopAll((err) => print(`[stack] stop: ${err.message}`));
         return stopped;
       },
     };
   } catch (err) {
-    for (const step of cleanup) await step().catch(() => undefined);
+    await stopAll(() => undefined);
     throw err;
   }
 }

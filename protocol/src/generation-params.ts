@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
-  fuseWeightSchema,
+  checkImg2img,
+  fuseInputsSchema,
   type GenerationRequest,
   maskSourceSchema,
   negativePromptSchema,
@@ -53,26 +54,12 @@ export function taskParamsSchemas<I extends z.ZodType>(image: I) {
     variation: z
       .strictObject({ prompt: promptSchema.optional(), image, ...resolvedSamplingFields })
       .superRefine(previews('variation')),
-    fuse: z
-      .strictObject({
-        inputs: z
-          .array(
-            z.discriminatedUnion('type', [
-              z.strictObject({ type: z.literal('text'), text: promptSchema, weight: fuseWeightSchema }),
-              z.strictObject({ type: z.literal('image'), image, weight: fuseWeightSchema }),
-            ]),
-          )
-          .min(L.minFuseInputs)
-          .max(L.maxFuseInputs),
-        ...resolvedSamplingFields,
-      })
-      .superRefine(previews('fuse')),
+    fuse: z.strictObject({ inputs: fuseInputsSchema(image), ...resolvedSamplingFields }).superRefine(previews('fuse')),
     img2img: z
       .strictObject({ prompt: promptSchema, image, strength: strengthSchema, ...resolvedSamplingFields })
       .superRefine((value, ctx) => {
-        const problem = img2imgProblem(value.steps, value.strength);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['strength'] });
-        else checkPreviewSteps(value, 'img2img', ctx);
+        checkImg2img(value, ctx);
+        if (!img2imgProblem(value.steps, value.strength)) checkPreviewSteps(value, 'img2img', ctx);
       }),
     inpaint: z
       .strictObject({

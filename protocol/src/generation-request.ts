@@ -102,7 +102,8 @@ export function checkSize(value: SizeFields, ctx: z.RefinementCtx): void {
   if ('problem' in size) ctx.addIssue({ code: 'custom', message: size.problem, path: [size.param] });
 }
 
-function checkImg2img(value: { steps: number; strength: number }, ctx: z.RefinementCtx): void {
+/** The img2img rule (`steps x strength` leaves a denoising step) as a zod refinement, blaming `strength`. */
+export function checkImg2img(value: { steps: number; strength: number }, ctx: z.RefinementCtx): void {
   const problem = img2imgProblem(value.steps, value.strength);
   if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['strength'] });
 }
@@ -112,6 +113,19 @@ export const fuseWeightSchema = z.number().positive().max(L.maxFuseWeight);
 
 /** img2img strength: how much of the schedule is re-run, in (0, 1]. */
 export const strengthSchema = z.number().gt(0).max(1);
+
+/** A fuse request's 2..8 weighted inputs: texts and images (referenced as `image`). */
+export function fuseInputsSchema<I extends z.ZodType>(image: I) {
+  return z
+    .array(
+      z.discriminatedUnion('type', [
+        z.strictObject({ type: z.literal('text'), text: promptSchema, weight: fuseWeightSchema }),
+        z.strictObject({ type: z.literal('image'), image, weight: fuseWeightSchema }),
+      ]),
+    )
+    .min(L.minFuseInputs)
+    .max(L.maxFuseInputs);
+}
 
 /** How an inpainting mask marks the area to repaint (see {@link MASK_SOURCES}). */
 export const maskSourceSchema = z
@@ -140,20 +154,7 @@ export function taskInputSchemas<I extends z.ZodType>(image: I) {
     variation: z
       .strictObject({ prompt: promptSchema.optional(), image, ...shared })
       .superRefine(checkTaskInput('variation')),
-    fuse: z
-      .strictObject({
-        inputs: z
-          .array(
-            z.discriminatedUnion('type', [
-              z.strictObject({ type: z.literal('text'), text: promptSchema, weight: fuseWeightSchema }),
-              z.strictObject({ type: z.literal('image'), image, weight: fuseWeightSchema }),
-            ]),
-          )
-          .min(L.minFuseInputs)
-          .max(L.maxFuseInputs),
-        ...shared,
-      })
-      .superRefine(checkTaskInput('fuse')),
+    fuse: z.strictObject({ inputs: fuseInputsSchema(image), ...shared }).superRefine(checkTaskInput('fuse')),
     img2img: z
       .strictObject({ prompt: promptSchema, image, strength: strengthSchema.default(D.strength), ...shared })
       .superRefine((value, ctx) => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../gpu-runner/src/service/s3-client.js';
 import { requestArbitrary } from '../../protocol/test/request-arbitrary.js';
 import { Api, fetchPng, type PublicJob } from '../support/api.js';
-import { dataUrl, goodImage, pngBytes } from '../support/sample-images.js';
+import { badImage, dataUrl, goodImage, pngBytes } from '../support/sample-images.js';
 import { startTestStack } from '../support/stack-fixture.js';
 
 /**
@@ -95,7 +95,8 @@ describe('generated requests across the whole contract', () => {
   it('each is refused up front with a 400 naming the parameter, or its job succeeds; never a server error', async () => {
     if (stack.runners.length === 0) await stack.addRunner();
     const counts = { generated: 0, refused: 0, succeeded: 0, viaOpenAi: 0 };
-    const images = goodImage;
+    // Mostly usable images, some that the edge must refuse (garbage, truncated, short IDAT, too small).
+    const images = fc.oneof({ weight: 6, arbitrary: goodImage }, { weight: 1, arbitrary: badImage });
     await fc.assert(
       fc.asyncProperty(requestArbitrary({ image: images, cheap: true }), fc.boolean(), async (request, openAi) => {
         counts.generated++;

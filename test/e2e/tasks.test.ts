@@ -54,6 +54,12 @@ describe('the five tasks through the public API (raw HTTP)', () => {
         (_m, c: string) => `X-Amz-Signature=${c === '0' ? '1' : '0'}`,
       );
       expect((await fetch(tampered)).status).toBe(403);
+      // Without its signature the URL is refused too, and so is an unsigned listing of the bucket (private bucket).
+      const unsigned = new URL(result.url);
+      for (const name of [...unsigned.searchParams.keys()])
+        if (name.startsWith('X-Amz-')) unsigned.searchParams.delete(name);
+      expect((await fetch(unsigned)).status).toBe(403);
+      expect((await fetch(`${unsigned.origin}/${stack.s3.bucket}`)).status).toBe(403);
     });
   }
 

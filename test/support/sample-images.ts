@@ -2,6 +2,7 @@ import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { PNG_SIGNATURE, pngChunk } from '../browser/stack/png.js';
 
 /**
  * Input images for end-to-end tests, good and bad: PNG and JPEG files of a few sizes, and files the service must
@@ -28,24 +29,6 @@ export function jpegBytes(width: number, height: number, seed = 0): Uint8Array {
   return new Uint8Array(jpeg.encode({ data, width, height }, 90).data);
 }
 
-function crc32(bytes: Uint8Array): number {
-  let crc = ~0;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
-  }
-  return ~crc >>> 0;
-}
-
-function chunk(type: string, data: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  out.set(data, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
-}
-
 /**
  * A well-formed PNG (valid chunks and CRCs, a complete zlib stream) whose IDAT holds only `rows` rows of an 8-bit RGB
  * image that its IHDR says is `height` rows tall: what a lax decoder fills from memory it never wrote.
@@ -57,9 +40,13 @@ export function shortIdatPng(width: number, height: number, rows: number): Uint8
   ihdr.set([8, 2, 0, 0, 0], 8);
   const raw = Buffer.alloc(rows * (1 + width * 3), 0x40);
   for (let r = 0; r < rows; r++) raw[r * (1 + width * 3)] = 0; // filter type None
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   return new Uint8Array(
-    Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array())]),
+    Buffer.concat([
+      PNG_SIGNATURE,
+      pngChunk('IHDR', ihdr),
+      pngChunk('IDAT', deflateSync(raw)),
+      pngChunk('IEND', new Uint8Array()),
+    ]),
   );
 }
 

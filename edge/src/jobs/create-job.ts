@@ -55,8 +55,8 @@ export async function createJob(
   const uploads = new Map<string, PendingUpload>();
   const resolved = await mapRequestImages(
     resolveGenerationRequest(request, randomUint32),
-    (ref: string, param: string) => {
-      const image = resolveInputImage(ref, `input.${param}`, options.attachments);
+    async (ref: string, param: string) => {
+      const image = await resolveInputImage(ref, `input.${param}`, options.attachments);
       // image -> image.png, mask -> mask.png, inputs.2.image -> input-2.png
       const slot = param.startsWith('inputs.') ? `input-${param.split('.')[1]}` : param;
       const key = `${inputPrefix}${slot}.${image.format === 'jpeg' ? 'jpg' : image.format}`;

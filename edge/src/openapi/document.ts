@@ -6,6 +6,7 @@ import {
   leaseBodySchema,
   releaseBodySchema,
 } from '@kandinsky/protocol';
+import { IMAGE_LIMITS } from '@kandinsky/protocol/image-bytes';
 import { MAX_PREFER_WAIT_SECONDS } from '../lib/prefer-wait';
 import { createKeySchema } from '../schemas/admin';
 import { jobCreateSchema } from '../schemas/job-create';
@@ -112,7 +113,7 @@ const publicJob = {
   },
 };
 
-const runnerSecurity = [{ runnerSignature: [], runnerId: [], runnerTimestamp: [] }];
+const runnerSecurity = [{ runnerSignature: [], runnerId: [], runnerTimestamp: [], runnerNonce: [] }];
 const runnerPost = (summary: string, body: unknown, answer: unknown, extra: Record<string, unknown> = {}) => ({
   post: {
     tags: ['runner'],
@@ -212,8 +213,7 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           tags: ['jobs'],
           summary: 'Create a job',
-          description:
-            'JSON, or multipart/form-data with a `request` part holding the same JSON and file parts referenced as `attachment:<part name>`. Input images: PNG, JPEG or WebP, up to 8 MiB, 16..4096 px per side.',
+          description: `JSON, or multipart/form-data with a \`request\` part holding the same JSON and file parts referenced as \`attachment:<part name>\`. Input images: PNG, JPEG or WebP, up to ${IMAGE_LIMITS.maxBytes / 1024 / 1024} MiB, ${IMAGE_LIMITS.minSide}..${IMAGE_LIMITS.maxSide} px per side, checked for structural damage (truncated or inconsistent data is a 400).`,
           security: [{ apiKey: [] }],
           parameters: [
             { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } },
@@ -395,6 +395,7 @@ export function openApiDocument(): Record<string, unknown> {
         },
         runnerId: { type: 'apiKey', in: 'header', name: 'x-runner-id' },
         runnerTimestamp: { type: 'apiKey', in: 'header', name: 'x-runner-timestamp' },
+        runnerNonce: { type: 'apiKey', in: 'header', name: 'x-runner-nonce' },
       },
       schemas: {
         Error: {

@@ -5,9 +5,10 @@ import {
   leaseBodySchema,
   releaseBodySchema,
 } from '@kandinsky/protocol';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { readConfig } from '../config';
 import type { LeaseGrant } from '../durable/queue-shard';
+import type { Env } from '../env';
 import { ApiError } from '../errors/api-error';
 import { jobNotFound, shardForJob, shardStub } from '../jobs/shards';
 import type { Task } from '../jobs/types';
@@ -26,40 +27,15 @@ runnerRoutes.use('*', readBody({ maxBytes: 256 * 1024 }), runnerAuth());
 
 runnerRoutes.post('/lease', async (c) => {
   const body = parseJson(c.get('rawBody'), leaseBodySchema, { allowEmpty: true });
-  const config = readConfig(c.env);
-  const tasks: Task[] | null = body.tasks ?? null;
-  const runnerId = c.get('runnerId');
-  const deadline = Date.now() + body.wait_ms;
-  const start = Math.floor(Math.random() * config.queueShards);
-  let grant: LeaseGrant | null = null;
-  for (let round = 0; !grant; round++) {
-    // Sweep every shard from a random start so runners spread over shards and none is starved.
-    for (let i = 0; i < config.queueShards && !grant; i++) {
-      grant = await shardStub(c.env, (start + round + i) % config.queueShards).lease(
-        runnerId,
-        tasks,
-        0,
-        config.leaseTtlMs,
-      );
-    }
-    const remaining = deadline - Date.now();
-    if (grant || remaining <= 0) break;
-    // Block on one shard for a slice: a job enqueued there is handed over at once; elsewhere within a slice.
-    const shard = (start + round) % config.queueShards;
-    grant = await shardStub(c.env, shard).lease(
-      runnerId,
-      tasks,
-      Math.min(remaining, BLOCK_SLICE_MS),
-      config.leaseTtlMs,
-    );
-  }
+  // `signal` aborts when the runner hangs up (wrangler.toml's `enable_request_signal` flag; without it the signal never
+  // fires). Workers cancel a handler whose client is gone, but a shard may be granting a lease at that very moment, so
+  // the loop runs under waitUntil: it outlives the cancelled handler long enough to see the grant and hand it back.
+  const signal = c.req.raw.signal;
+  const granting = leaseForRunner(c.env, c.get('runnerId'), body.tasks ?? null, body.wait_ms, signal);
+  keepAlive(c, granting);
+  const grant = await granting;
   if (!grant) return c.body(null, 204);
   const { job, lease } = grant;
-  if (c.req.raw.signal?.aborted) {
-    // The runner hung up while waiting: give the job back now rather than burning an attempt on an orphaned lease.
-    await shardForJob(c.env, job.id).release(job.id, lease.id);
-    return c.body(null, 204);
-  }
   return c.json({
     job: {
       id: job.id,
@@ -73,6 +49,54 @@ runnerRoutes.post('/lease', async (c) => {
     lease,
   });
 });
+
+/**
+ * The long-poll: sweeps every shard, then blocks on one shard at a time in slices until `waitMs` runs out. Stops as
+ * soon as `signal` aborts, and releases (no attempt used) a lease granted to a runner that already hung up.
+ */
+async function leaseForRunner(
+  env: Env,
+  runnerId: string,
+  tasks: Task[] | null,
+  waitMs: number,
+  signal: AbortSignal | undefined,
+): Promise<LeaseGrant | null> {
+  const config = readConfig(env);
+  const deadline = Date.now() + waitMs;
+  const start = Math.floor(Math.random() * config.queueShards);
+  let grant: LeaseGrant | null = null;
+  for (let round = 0; !grant && !signal?.aborted; round++) {
+    // Sweep every shard from a random start so runners spread over shards and none is starved.
+    for (let i = 0; i < config.queueShards && !grant; i++) {
+      grant = await shardStub(env, (start + round + i) % config.queueShards).lease(
+        runnerId,
+        tasks,
+        0,
+        config.leaseTtlMs,
+      );
+    }
+    const remaining = deadline - Date.now();
+    if (grant || remaining <= 0 || signal?.aborted) break;
+    // Block on one shard for a slice: a job enqueued there is handed over at once; elsewhere within a slice.
+    const shard = (start + round) % config.queueShards;
+    grant = await shardStub(env, shard).lease(runnerId, tasks, Math.min(remaining, BLOCK_SLICE_MS), config.leaseTtlMs);
+  }
+  if (grant && signal?.aborted) {
+    // The runner hung up while waiting: give the job back now rather than burning an attempt on an orphaned lease.
+    await shardForJob(env, grant.job.id).release(grant.job.id, grant.lease.id);
+    return null;
+  }
+  return grant;
+}
+
+/** Lets `work` finish even if the runtime cancels the handler (client gone); a no-op outside a Workers invocation. */
+function keepAlive(c: Context<AppEnv>, work: Promise<unknown>): void {
+  try {
+    c.executionCtx.waitUntil(work.catch(() => {}));
+  } catch {
+    // Hono throws when the app runs without an ExecutionContext (app.request in unit tests): nothing to extend then.
+  }
+}
 
 runnerRoutes.post('/jobs/:id/heartbeat', async (c) => {
   const id = c.req.param('id');

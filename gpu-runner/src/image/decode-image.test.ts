@@ -63,11 +63,11 @@ describe('decodeImage matches what the reference loads (Pillow 9.4.0)', () => {
     ]);
     expect((await failure(new Uint8Array([1, 2, 3])))?.[0]).toBe('unsupported_format');
     expect((await failure(new Uint8Array()))?.[0]).toBe('empty');
-    expect((await failure(file('rgb.png').subarray(0, 60)))?.[0]).toBe('corrupt');
+    expect((await failure(file('rgb.png').subarray(0, 60)))?.[0]).toBe('truncated');
     const jpeg = file('rgb-q90.jpg');
-    expect((await failure(jpeg.subarray(0, jpeg.length >> 1)))?.[0]).toBe('corrupt');
+    expect((await failure(jpeg.subarray(0, jpeg.length >> 1)))?.[0]).toBe('truncated');
     expect(await failure(file('animated.webp'))).toEqual(['unsupported_format', expect.stringMatching(/animated/)]);
     const webp = file('rgb-q80.webp');
-    expect((await failure(webp.subarray(0, webp.length >> 1)))?.[0]).toBe('corrupt');
+    expect((await failure(webp.subarray(0, webp.length >> 1)))?.[0]).toBe('truncated');
   });
 });

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { ImageInputError } from './image-errors.js';
 import { createRaster, type Raster } from './raster.js';
 
 const require = createRequire(import.meta.url);
@@ -26,32 +27,43 @@ export interface WasmImageData {
 
 /** The part of a Squoosh codec entry module (`@jsquash/<format>/decode.js` or `encode.js`) used here. */
 interface SquooshCodecEntry {
-  init(module: WasmModule): Promise<unknown>;
+  init(module: WasmModule, moduleOptions?: Record<string, unknown>): Promise<unknown>;
   default: unknown;
 }
 
 /**
  * Loads a Squoosh codec on first use: imports its entry module, initializes it with the package's wasm file (named
  * by `wasmSpecifier`, which may decide at run time, e.g. a SIMD build) and resolves to the codec function. Every call
- * shares the first call's promise, so each wasm module is compiled once per process.
+ * shares the first call's promise, so each wasm module is compiled once per process. `moduleOptions` go to the
+ * Emscripten module (e.g. `printErr`, to capture what the C library prints).
  */
 export function squooshCodec<CodecFn>(
   importEntry: () => Promise<SquooshCodecEntry>,
   wasmSpecifier: () => string | Promise<string>,
+  moduleOptions?: Record<string, unknown>,
 ): () => Promise<CodecFn> {
   let codec: Promise<CodecFn> | undefined;
   return () => {
     codec ??= (async () => {
       const [entry, specifier] = await Promise.all([importEntry(), wasmSpecifier()]);
-      await entry.init(await compilePackageWasm(specifier));
+      await entry.init(await compilePackageWasm(specifier), moduleOptions);
       return entry.default as CodecFn;
     })();
     return codec;
   };
 }
 
-/** The RGB raster of decoded RGBA pixels, alpha dropped as PIL's `convert("RGB")` does. */
+/**
+ * The RGB raster of decoded RGBA pixels, alpha dropped as PIL's `convert("RGB")` does. Output of any other length
+ * than width x height x 4 is refused: no pixel may come from outside what the codec wrote.
+ */
 export function rgbFromWasmImage(img: WasmImageData): Raster {
+  if (img.data.length !== img.width * img.height * 4) {
+    throw new ImageInputError(
+      'corrupt',
+      `decoder returned ${img.data.length} bytes for ${img.width}x${img.height} RGBA pixels`,
+    );
+  }
   const out = createRaster(img.width, img.height, 3);
   for (let p = 0; p < img.width * img.height; p++) {
     out.data[p * 3] = img.data[p * 4];

@@ -1,5 +1,6 @@
+import { readWebpStructure } from '@kandinsky/protocol/image-bytes';
 import { type ExifOrientation, readExifOrientation } from './exif-orientation.js';
-import { ImageInputError } from './image-errors.js';
+import { ImageInputError, readImageBytes } from './image-errors.js';
 import type { Raster } from './raster.js';
 import { rgbFromWasmImage, squooshCodec, type WasmImageData } from './wasm-module.js';
 
@@ -25,52 +26,46 @@ const loadEncoder = squooshCodec<EncodeFn>(
   },
 );
 
-/** What a WebP file's RIFF chunks say, read before decoding (the canvas size for the pixel cap, EXIF orientation). */
-export function readWebpHeader(bytes: Uint8Array): {
+/** What a WebP file's RIFF chunks say, read before decoding (the size for the pixel cap, EXIF orientation). */
+export interface WebpHeader {
   width: number;
   height: number;
   orientation: ExifOrientation;
-  animated: boolean;
-} {
-  const fourcc = String.fromCharCode(...bytes.subarray(12, 16));
-  const b = (i: number) => bytes[i] ?? 0;
-  let size: { width: number; height: number };
-  if (fourcc === 'VP8X') {
-    size = { width: 1 + (b(24) | (b(25) << 8) | (b(26) << 16)), height: 1 + (b(27) | (b(28) << 8) | (b(29) << 16)) };
-  } else if (fourcc === 'VP8L') {
-    const bits = b(21) | (b(22) << 8) | (b(23) << 16) | (b(24) << 24);
-    size = { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
-  } else if (fourcc === 'VP8 ') {
-    size = { width: (b(26) | (b(27) << 8)) & 0x3fff, height: (b(28) | (b(29) << 8)) & 0x3fff };
-  } else {
-    throw new ImageInputError('corrupt', `unrecognized WebP chunk "${fourcc}"`);
-  }
-  // An EXIF chunk (extended format only) holds TIFF data, sometimes behind an "Exif\0\0" prefix.
-  let orientation: ExifOrientation = 1;
-  for (let pos = 12; fourcc === 'VP8X' && pos + 8 <= bytes.length; ) {
-    const type = String.fromCharCode(...bytes.subarray(pos, pos + 4));
-    const length = b(pos + 4) | (b(pos + 5) << 8) | (b(pos + 6) << 16) | (b(pos + 7) << 24);
-    if (type === 'EXIF') {
-      const data = bytes.subarray(pos + 8, pos + 8 + length);
-      const prefixed = String.fromCharCode(...data.subarray(0, 4)) === 'Exif';
-      orientation = readExifOrientation(prefixed ? data.subarray(6) : data);
-      break;
-    }
-    pos += 8 + length + (length & 1);
-  }
-  // VP8X flags byte: bit 1 = animation.
-  const animated = fourcc === 'VP8X' && (b(20) & 0x02) !== 0;
-  return { ...size, orientation, animated };
 }
 
-/** Decodes a (still) WebP to RGB, dropping alpha as PIL's `convert("RGB")` does. */
-export async function decodeWebpToRgb(bytes: Uint8Array): Promise<Raster> {
+/**
+ * Reads the size and EXIF orientation through the shared structure reader, which checks the RIFF and chunk sizes,
+ * the VP8X canvas against the bitstream, and refuses animations (`unsupported_format`).
+ */
+export function readWebpHeader(bytes: Uint8Array): WebpHeader {
+  const webp = readImageBytes(() => readWebpStructure(bytes));
+  // An EXIF chunk (extended format only) holds TIFF data, sometimes behind an "Exif\0\0" prefix.
+  const exif = webp.chunks.find((c) => c.type === 'EXIF')?.data;
+  const prefixed = exif !== undefined && String.fromCharCode(...exif.subarray(0, 4)) === 'Exif';
+  return {
+    width: webp.width,
+    height: webp.height,
+    orientation: exif ? readExifOrientation(prefixed ? exif.subarray(6) : exif) : 1,
+  };
+}
+
+/**
+ * Decodes a (still) WebP to RGB, dropping alpha as PIL's `convert("RGB")` does. libwebp refuses bitstreams that end
+ * early; output of another size or length than the header declares is refused here.
+ */
+export async function decodeWebpToRgb(bytes: Uint8Array, header: WebpHeader): Promise<Raster> {
   const decode = await loadDecoder();
   let img: WasmImageData;
   try {
     img = await decode(bytes.slice().buffer);
   } catch (err) {
     throw new ImageInputError('corrupt', `unreadable WebP: ${(err as Error).message}`);
+  }
+  if (img.width !== header.width || img.height !== header.height) {
+    throw new ImageInputError(
+      'corrupt',
+      `WebP decoded to ${img.width}x${img.height}, header says ${header.width}x${header.height}`,
+    );
   }
   return rgbFromWasmImage(img);
 }

@@ -101,6 +101,15 @@ describe('KandinskyPipelines (tiny converted models)', () => {
     expect(Buffer.from(first.data).equals(Buffer.from(a.data))).toBe(false);
   });
 
+  it('every uint32 seed works with every n: image 1 of seed 2^32 - 1 is the image of seed 0 alone', async () => {
+    const pair = await pipelines.generate(quick({ n: 2, seed: 4294967295 }));
+    expect(pair.images.map((i) => i.seed)).toEqual([4294967295, 0]);
+    const wrapped = await pipelines.generate(quick({ seed: 0 }));
+    const a = await decodeImage(pair.images[1].bytes);
+    const b = await decodeImage(wrapped.images[0].bytes);
+    expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
+  });
+
   it('reports every step, and returns tf.memory() to its baseline after generations and after a cancelled one', async () => {
     await pipelines.generate(quick({ task: 'img2img', image: image64, steps: 4, strength: 0.5 })); // warm-up: layers cache constants on first use
     await pipelines.generate(quick({ task: 'inpaint', image: image64, mask: image64 }));

@@ -1,6 +1,6 @@
 import type { JobError, Lease, Progress, ResultImage, Task } from './protocol.js';
 import { retryWithBackoff } from './retry.js';
-import { signRunnerRequest } from './runner-signature.js';
+import { runnerNonce, signRunnerRequest } from './runner-signature.js';
 
 /** The edge answered 409: this runner no longer holds the lease (expired and re-leased, cancelled and closed, ...). */
 export class LeaseLostError extends Error {
@@ -121,6 +121,9 @@ export class EdgeClient implements EdgeApi {
   private async post(path: string, body: unknown, extraTimeoutMs = 0, signal?: AbortSignal): Promise<Response> {
     const text = JSON.stringify(body);
     const timestamp = String(Math.floor(Date.now() / 1000));
+    // A new nonce (and signature) on every attempt: the edge accepts each signed request once, so a retry must not
+    // resend the bytes of an attempt that may have reached it.
+    const nonce = runnerNonce();
     const timeout = AbortSignal.timeout((this.opts.timeoutMs ?? 15_000) + extraTimeoutMs);
     const res = await this.fetchImpl(`${this.opts.baseUrl}${path}`, {
       method: 'POST',
@@ -129,7 +132,15 @@ export class EdgeClient implements EdgeApi {
         'content-type': 'application/json',
         'x-runner-id': this.opts.runnerId,
         'x-runner-timestamp': timestamp,
-        'x-runner-signature': signRunnerRequest(this.opts.secret, timestamp, 'POST', path, text),
+        'x-runner-nonce': nonce,
+        'x-runner-signature': signRunnerRequest(this.opts.secret, {
+          timestamp,
+          nonce,
+          runnerId: this.opts.runnerId,
+          method: 'POST',
+          path,
+          body: text,
+        }),
       },
       signal: signal ? anySignal(signal, timeout) : timeout,
     });

@@ -15,6 +15,8 @@ async function main(): Promise<number> {
     process.stderr.write(`kandinsky runner: cannot start: ${message}\n`);
     return 1;
   }
+  // One plain line whatever LOG_LEVEL says: with PORT=0 it is how a supervisor (the local stack) learns the port.
+  process.stdout.write(`kandinsky runner: ready, health server on port ${service.healthPort}\n`);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: string) => {
       process.stderr.write(`kandinsky runner: ${signal} received, draining\n`);

@@ -1,18 +1,40 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+
+/** The signed parts of a runner request (docs/runner-protocol.md). */
+export interface RunnerRequestParts {
+  /** `x-runner-timestamp`: unix seconds, decimal. */
+  timestamp: string;
+  /** `x-runner-nonce`: 32 lowercase hex characters, fresh for every request ({@link runnerNonce}). */
+  nonce: string;
+  /** `x-runner-id`. */
+  runnerId: string;
+  method: string;
+  /** URL path without the query string. */
+  path: string;
+  /** The exact body sent (empty string for none). */
+  body: string;
+}
 
 /**
- * The `x-runner-signature` value of docs/runner-protocol.md: `v1=` + hex HMAC-SHA256(secret, timestamp \n METHOD \n
- * path \n hex(sha256(body))). `path` excludes the query string.
- * @example signRunnerRequest('secret', '1700000000', 'POST', '/v1/runner/lease', '{}')
+ * The `x-runner-signature` value of docs/runner-protocol.md: `v2=` + hex HMAC-SHA256(secret, "v2" \n timestamp \n
+ * nonce \n runnerId \n METHOD \n path \n hex(sha256(body))).
+ * @example signRunnerRequest('secret', { timestamp: '1700000000', nonce: runnerNonce(), runnerId: 'gpu-1', method: 'POST', path: '/v1/runner/lease', body: '{}' })
  */
-export function signRunnerRequest(
-  secret: string,
-  timestamp: string,
-  method: string,
-  path: string,
-  body: string,
-): string {
-  const bodyHash = createHash('sha256').update(body, 'utf8').digest('hex');
-  const canonical = `${timestamp}\n${method.toUpperCase()}\n${path}\n${bodyHash}`;
-  return `v1=${createHmac('sha256', secret).update(canonical, 'utf8').digest('hex')}`;
+export function signRunnerRequest(secret: string, parts: RunnerRequestParts): string {
+  const bodyHash = createHash('sha256').update(parts.body, 'utf8').digest('hex');
+  const canonical = [
+    'v2',
+    parts.timestamp,
+    parts.nonce,
+    parts.runnerId,
+    parts.method.toUpperCase(),
+    parts.path,
+    bodyHash,
+  ].join('\n');
+  return `v2=${createHmac('sha256', secret).update(canonical, 'utf8').digest('hex')}`;
+}
+
+/** A fresh `x-runner-nonce`: 128 random bits as lowercase hex. The edge accepts each nonce once. */
+export function runnerNonce(): string {
+  return randomBytes(16).toString('hex');
 }

@@ -233,12 +233,23 @@ describe('RunnerWorker against a fake edge', () => {
 
   it('refuses a leased job that breaks the request contract: invalid_request, no retry, nothing prepared', async () => {
     const { edge, generator, worker } = await rig();
-    const id = edge.enqueue('text2image', { prior_steps: 1 });
+    // The edge's limits are the runner's: what the edge refuses, a runner refuses too (prior_steps >= 2, steps <= 150,
+    // sides <= 1024 and multiples of 64, only the task's own fields).
+    const broken = {
+      prior_steps: { prior_steps: 1 },
+      steps: { steps: 151 },
+      width: { width: 2048 },
+      height: { height: 100 },
+      strength: { strength: 0.5 },
+    };
+    const ids = Object.entries(broken).map(([param, params]) => [param, edge.enqueue('text2image', params)] as const);
     void worker.start();
-    await edge.waitFor(() => edge.jobs.get(id)!.status === 'failed');
-    expect(edge.jobs.get(id)!.error).toMatchObject({ code: 'invalid_request', retryable: false });
-    expect(edge.jobs.get(id)!.error!.message).toMatch(/prior_steps/);
-    expect(edge.jobs.get(id)!.attempts).toBe(1);
+    await edge.waitFor(() => ids.every(([, id]) => edge.jobs.get(id)!.status === 'failed'));
+    for (const [param, id] of ids) {
+      expect(edge.jobs.get(id)!.error, param).toMatchObject({ code: 'invalid_request', retryable: false });
+      expect(edge.jobs.get(id)!.error!.message, param).toContain(param);
+      expect(edge.jobs.get(id)!.attempts).toBe(1);
+    }
     expect(generator.prepared).toHaveLength(0);
   });
 

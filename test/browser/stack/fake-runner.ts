@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { pictureFor } from './png';
 import type { TestBucket } from './s3';
 
@@ -132,21 +132,27 @@ export class FakeRunner {
     if (done.status !== 200) throw new Error(`complete: ${done.status} ${await done.text()}`);
   }
 
-  /** A signed runner request: v1=HMAC-SHA256(secret, timestamp \n POST \n path \n sha256(body)). */
+  /**
+   * A signed runner request: v2=HMAC-SHA256(secret, "v2" \n timestamp \n nonce \n runner id \n POST \n path \n
+   * sha256(body)), with a fresh 128-bit nonce (the edge accepts each signed request once).
+   */
   private call(path: string, body: unknown): Promise<Response> {
     const raw = JSON.stringify(body);
     const timestamp = String(Math.floor(Date.now() / 1000));
+    const nonce = randomBytes(16).toString('hex');
+    const runnerId = 'browser-test-runner';
     const bodyHash = createHash('sha256').update(raw).digest('hex');
     const signature = createHmac('sha256', this.secret)
-      .update(`${timestamp}\nPOST\n${path}\n${bodyHash}`)
+      .update(['v2', timestamp, nonce, runnerId, 'POST', path, bodyHash].join('\n'))
       .digest('hex');
     return fetch(`${this.edgeUrl}${path}`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        'x-runner-id': 'browser-test-runner',
+        'x-runner-id': runnerId,
         'x-runner-timestamp': timestamp,
-        'x-runner-signature': `v1=${signature}`,
+        'x-runner-nonce': nonce,
+        'x-runner-signature': `v2=${signature}`,
       },
       body: raw,
     });

@@ -45,6 +45,7 @@ export class FakeEdge {
   readonly jobs = new Map<string, FakeJob>();
   readonly calls: FakeEdgeCall[] = [];
   private readonly waiters: (() => void)[] = [];
+  private readonly usedNonces = new Set<string>();
   private server?: Server;
   /** Answer every runner call with this status instead (simulates an edge outage); null for normal service. */
   outageStatus: number | null = null;
@@ -155,13 +156,25 @@ export class FakeEdge {
   ): Promise<{ status: number; body?: unknown }> {
     if (this.outageStatus !== null) return { status: this.outageStatus, body: { error: 'outage' } };
     const ts = String(req.headers['x-runner-timestamp'] ?? '');
-    const expected = signRunnerRequest(this.secret, ts, req.method ?? '', path, raw);
+    const nonce = String(req.headers['x-runner-nonce'] ?? '');
+    const runnerId = String(req.headers['x-runner-id'] ?? '');
+    const expected = signRunnerRequest(this.secret, {
+      timestamp: ts,
+      nonce,
+      runnerId,
+      method: req.method ?? '',
+      path,
+      body: raw,
+    });
     const given = String(req.headers['x-runner-signature'] ?? '');
     const ok =
       given.length === expected.length &&
       timingSafeEqual(new TextEncoder().encode(given), new TextEncoder().encode(expected));
-    if (!ok || Math.abs(Date.now() / 1000 - Number(ts)) > 300 || !req.headers['x-runner-id'])
+    if (!ok || Math.abs(Date.now() / 1000 - Number(ts)) > 300 || !runnerId || !/^[0-9a-f]{32}$/.test(nonce))
       return { status: 401, body: { error: 'bad signature' } };
+    // Like the edge: each signed request is usable once.
+    if (this.usedNonces.has(nonce)) return { status: 401, body: { error: 'replayed' } };
+    this.usedNonces.add(nonce);
     const ttl = this.opts.leaseTtlMs ?? 30_000;
     this.expireLeases(Date.now());
     if (path === '/v1/runner/lease') {
