@@ -25,7 +25,7 @@ export interface DecodedPng {
  * Inflates the image data with node:zlib, never past the declared size: one byte more than IHDR implies is already
  * an error, so the output buffer is bounded by the header, not by the stream.
  */
-function inflateExactly(imageData: Uint8Array[], header: PngHeader): Uint8Array {
+export function inflateExactly(imageData: Uint8Array[], header: PngHeader): Uint8Array {
   const expected = pngImageDataSize(header);
   const stream = Buffer.concat(imageData);
   readImageBytes(() => checkZlibHeader(stream[0] ?? 0, stream[1] ?? 0));

@@ -3,7 +3,8 @@ import type { ResolvedGeneration } from '@kandinsky/protocol';
 /**
  * What shapes a batched run's computation. text2image requests with equal shapes can share one pass (the prior and
  * the U-Net run once per step for all their images); prompts, negative prompt texts, seeds, `n` and output formats
- * may differ. A negative prompt given (even "") adds prior rows, so its presence is part of the shape.
+ * may differ. A negative prompt given (even "") adds prior rows, so its presence is part of the shape, and the
+ * preview steps are too (every image of a pass is decoded at the same steps).
  */
 export interface BatchShape {
   width: number;
@@ -14,6 +15,8 @@ export interface BatchShape {
   prior_guidance_scale: number;
   scheduler: string;
   negative_prompt_given: boolean;
+  /** The preview steps, comma-separated ("" for none). */
+  preview_steps: string;
 }
 
 /** The {@link BatchShape} of a request, or null when its task runs alone (only text2image batches). */
@@ -29,6 +32,7 @@ export function batchShape(request: ResolvedGeneration<unknown>): BatchShape | n
     prior_guidance_scale: p.prior_guidance_scale,
     scheduler: p.scheduler,
     negative_prompt_given: p.negative_prompt !== undefined,
+    preview_steps: (p.preview_steps ?? []).join(','),
   };
 }
 

@@ -40,6 +40,18 @@ export interface InpaintInput {
   keepMask: Float32Array;
 }
 
+/** Previews of a decoder run: the predicted clean latents of chosen steps, handed out as they are computed. */
+export interface LatentPreviews {
+  /** Denoising steps (1-based, counting the steps this run takes, as progress does) that get a preview. */
+  steps: ReadonlySet<number>;
+  /**
+   * Receives step `step`'s predicted clean latents `[n, h, w, 4]` (the scheduler's `pred_original_sample`), which
+   * are disposed once the returned promise settles; awaited before the next step. It must not change the run: the
+   * latents the loop continues with are never touched.
+   */
+  onLatents: (step: number, totalSteps: number, latents: tf.Tensor4D) => Promise<void>;
+}
+
 /** One decoder run (diffusers `KandinskyPipeline` / `KandinskyImg2ImgPipeline` / `KandinskyInpaintPipeline`). */
 export interface DecoderRequest {
   /**
@@ -63,6 +75,7 @@ export interface DecoderRequest {
   noise: NoiseSource;
   img2img?: Img2ImgInput;
   inpaint?: InpaintInput;
+  previews?: LatentPreviews;
 }
 
 /** One request's prompt in a batched decoder run, and how many consecutive image rows it conditions. */
@@ -171,8 +184,10 @@ export async function denoiseLatents(
       const total = timesteps.length - startIndex;
       for (let index = startIndex; index < timesteps.length; index++) {
         throwIfCancelled(control, 'decoder');
+        const step = index - startIndex + 1;
+        const wantPreview = req.previews?.steps.has(step) ?? false;
         const current = latents;
-        const next = tf.tidy(() => {
+        const { next, clean } = tf.tidy(() => {
           let input: tf.Tensor4D = useCfg ? cfgBatch(current, current) : current;
           if (extraChannels) input = tf.concat([input, extraChannels], 3);
           const raw = c.unet.predict({
@@ -186,12 +201,22 @@ export async function denoiseLatents(
           if (!scheduler.learnedVariance) {
             prediction = tf.slice(prediction, [0, 0, 0, 0], [-1, -1, -1, c.movq.latentChannels]);
           }
-          return scheduler.step({ index, modelOutput: prediction, sample: current, noise: req.noise })
-            .prevSample as tf.Tensor4D;
+          const out = scheduler.step({ index, modelOutput: prediction, sample: current, noise: req.noise });
+          // Kept only when a preview wants it; otherwise tidy releases it as before.
+          return wantPreview
+            ? { next: out.prevSample as tf.Tensor4D, clean: out.predOriginalSample as tf.Tensor4D }
+            : { next: out.prevSample as tf.Tensor4D, clean: undefined };
         });
         current.dispose();
         latents = next;
-        control.onProgress?.({ stage: 'decoder', step: index - startIndex + 1, totalSteps: total });
+        control.onProgress?.({ stage: 'decoder', step, totalSteps: total });
+        if (clean) {
+          try {
+            await req.previews?.onLatents(step, total, clean);
+          } finally {
+            clean.dispose();
+          }
+        }
         await yieldToEventLoop();
       }
       return latents;

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import {
+  type MaskSource,
   type OutputFormat,
   type ResolvedGeneration,
   resolveGenerationRequest,
@@ -42,8 +43,14 @@ export interface GenerationParams {
   strength?: number;
   image?: Uint8Array;
   mask?: Uint8Array;
+  /** How the mask marks the area to repaint: `luma` (white; the default) or `alpha` (fully transparent pixels). */
+  mask_source?: MaskSource;
   inputs?: FuseInputParam[];
   output_format?: OutputFormat;
+  /** A preview after every k-th denoising step (handed to `GenerateOptions.onPreview`). */
+  preview_every?: number;
+  /** That many previews spread evenly over the denoising steps. */
+  partial_images?: number;
 }
 
 /** A request resolved by the contract (defaults filled, sizes multiples of 64, seed chosen), images as file bytes. */

@@ -1,8 +1,15 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { imageSeed, mapRequestImages, maskSizeProblem, type ResolvedGeneration } from '@kandinsky/protocol';
+import {
+  imageSeed,
+  mapRequestImages,
+  maskAlphaProblem,
+  maskSizeProblem,
+  type ResolvedGeneration,
+} from '@kandinsky/protocol';
 import * as tf from '@tensorflow/tfjs';
+import { decodeAlphaMask } from '../image/alpha-mask.js';
 import {
   CLIP_IMAGE_PROCESSOR_DEFAULTS,
   type ClipImageProcessorConfig,
@@ -27,7 +34,7 @@ import type { RawSchedulerConfig } from '../schedulers/scheduler-config.js';
 import { loadClipTokenizer, loadXlmRobertaTokenizer, type PromptTokenizer } from '../tokenizers/index.js';
 import { type BatchShape, batchKey, batchShape } from './batch-shape.js';
 import type { DecoderComponents, PriorComponents } from './components.js';
-import { type DecoderRequest, denoiseLatents } from './decoder-stage.js';
+import { type DecoderRequest, denoiseLatents, type LatentPreviews } from './decoder-stage.js';
 import { type FuseItem, runFusePrior, variationEmbeds } from './fuse-stage.js';
 import { type GenerationParams, type GenerationRequest, planGeneration } from './generation-request.js';
 import {
@@ -75,10 +82,24 @@ export interface GeneratedImage {
   seed: number;
 }
 
+/** The preview images of one request after one decoder step (see {@link GenerateOptions.onPreview}). */
+export interface GeneratedPreview {
+  /** The request's index in the batch. */
+  request: number;
+  /** The denoising step (1-based, of the steps the run takes) whose predicted clean latents were decoded. */
+  step: number;
+  totalSteps: number;
+  /** One per output image, in the request's output format (no metadata); seeds as the final images'. */
+  images: GeneratedImage[];
+}
+
 /** A finished generation. */
 export interface GenerationResult {
   images: GeneratedImage[];
-  /** Wall time per stage: `encode` (text/image encoders), `prior`, `decoder`, `movq`, plus `total`. */
+  /**
+   * Wall time per stage: `encode` (text/image encoders), `prior`, `decoder` (the U-Net loop), `movq`, `preview`
+   * (decoding and encoding previews, when there were any), plus `total`.
+   */
   timingsMs: Record<string, number>;
   /** The resolved parameters, as recorded in each image's metadata. */
   parameters: Record<string, unknown>;
@@ -92,6 +113,12 @@ export interface GenerateOptions extends RunControl {
    * run (prior, then decoder).
    */
   noise?: (n: number, request: number) => NoiseSource;
+  /**
+   * Receives the previews of requests with `preview_steps`: after each such decoder step, the step's predicted clean
+   * latents (`pred_original_sample`) decoded through MoVQ and encoded, per request. Awaited before the run goes on.
+   * Without it no preview is made. Previews never change the final images.
+   */
+  onPreview?: (preview: GeneratedPreview) => void | Promise<void>;
 }
 
 type PreparedOf<T extends PreparedRequest['task']> = Extract<PreparedRequest, { task: T }>;
@@ -181,7 +208,14 @@ export class KandinskyPipelines {
         },
       );
     }
-    const prepared = await mapRequestImages(request, decodeParam);
+    const alphaMask = request.task === 'inpaint' && request.params.mask_source === 'alpha';
+    if (alphaMask) {
+      const problem = maskAlphaProblem(request.params.mask);
+      if (problem) throw new PipelineParamError('mask', problem, { code: 'invalid_request' });
+    }
+    const prepared = await mapRequestImages(request, (bytes, param) =>
+      decodeParam(bytes, param, alphaMask && param === 'mask' ? decodeAlphaMask : decodeImage),
+    );
     if (prepared.task === 'inpaint') {
       const problem = maskSizeProblem(prepared.params.image, prepared.params.mask);
       if (problem) throw new PipelineParamError('mask', problem, { code: 'invalid_request' });
@@ -227,6 +261,26 @@ export class KandinskyPipelines {
         opts.onProgress?.(event);
       },
     };
+    // A batch shares its preview steps (they are part of the batch key).
+    const previewSteps = requests[0].params.preview_steps;
+    const onPreview = opts.onPreview;
+    const previews: LatentPreviews | undefined =
+      previewSteps && onPreview
+        ? {
+            steps: new Set(previewSteps),
+            onLatents: async (step, totalSteps, latents) => {
+              const t0 = performance.now();
+              const perRequest = await this.previewImages(requests, latents);
+              for (const [request, images] of perRequest.entries()) {
+                await onPreview({ request, step, totalSteps, images });
+              }
+              // Preview time is its own stage: keep it out of the next step's decoder time.
+              const spent = performance.now() - t0;
+              timings.preview = (timings.preview ?? 0) + spent;
+              last += spent;
+            },
+          }
+        : undefined;
     const noises = requests.map((request, r) => {
       const { n, seed } = request.params;
       return opts.noise
@@ -244,8 +298,9 @@ export class KandinskyPipelines {
               noises[0],
               control,
               owned,
+              { previews },
             )
-          : await this.text2imageBatch(requests as PreparedOf<'text2image'>[], noises, control, owned);
+          : await this.text2imageBatch(requests as PreparedOf<'text2image'>[], noises, control, owned, previews);
       const rasters = await imageTensorToRasters(image);
       const results: GenerationResult[] = [];
       let row = 0;
@@ -334,9 +389,10 @@ export class KandinskyPipelines {
     noise: NoiseSource,
     control: RunControl,
     owned: tf.Tensor[],
-    prompt: DecoderRequest['prompt'] = 'prompt' in request.params ? (request.params.prompt ?? '') : '',
+    extra: { prompt?: DecoderRequest['prompt']; previews?: LatentPreviews } = {},
   ): Promise<tf.Tensor4D> {
     const p = request.params;
+    const prompt = extra.prompt ?? ('prompt' in request.params ? (request.params.prompt ?? '') : '');
     const initImage = (image: Raster) => {
       const tensor = initImagesToTensor([image], p.width, p.height);
       owned.push(tensor);
@@ -376,6 +432,7 @@ export class KandinskyPipelines {
           noise,
           img2img,
           inpaint,
+          previews: extra.previews,
         },
         control,
       );
@@ -396,6 +453,7 @@ export class KandinskyPipelines {
     noises: readonly NoiseSource[],
     control: RunControl,
     owned: tf.Tensor[],
+    previews?: LatentPreviews,
   ): Promise<tf.Tensor4D> {
     const [first] = requests;
     const perRequest = await runPriorBatch(
@@ -420,7 +478,39 @@ export class KandinskyPipelines {
     owned.push(negativeImageEmbeds);
     const noise = new RowBlockNoise(requests.map(({ params }, r) => ({ source: noises[r], rows: params.n })));
     const prompt = requests.map(({ params }) => ({ prompt: params.prompt, rows: params.n }));
-    return this.decode(first, { imageEmbeds, negativeImageEmbeds }, noise, control, owned, prompt);
+    return this.decode(first, { imageEmbeds, negativeImageEmbeds }, noise, control, owned, { prompt, previews });
+  }
+
+  /**
+   * Preview images from a step's predicted clean latents (one row per output image, requests in batch order): the
+   * same MoVQ decode and conversion to pixels as the final images, each request's rows encoded in its output format.
+   */
+  private async previewImages(requests: readonly PreparedRequest[], latents: tf.Tensor4D): Promise<GeneratedImage[][]> {
+    const decoded = this.decoder.movq.decode(latents);
+    let rasters: Raster[];
+    try {
+      rasters = await imageTensorToRasters(decoded);
+    } finally {
+      decoded.dispose();
+    }
+    const out: GeneratedImage[][] = [];
+    let row = 0;
+    for (const request of requests) {
+      const { n, seed, output_format: format } = request.params;
+      const images: GeneratedImage[] = [];
+      for (let i = 0; i < n; i++) {
+        const raster = rasters[row++];
+        images.push({
+          bytes: await encodeImage(raster, format),
+          width: raster.width,
+          height: raster.height,
+          contentType: OUTPUT_CONTENT_TYPES[format],
+          seed: imageSeed(seed, i),
+        });
+      }
+      out.push(images);
+    }
+    return out;
   }
 
   private priorScheduler() {
@@ -447,12 +537,16 @@ function checkBatchable(requests: readonly PreparedRequest[]): void {
   }
 }
 
-/** The parameters recorded in each image's metadata (no image data). */
+/**
+ * The parameters recorded in each image's metadata (no image data, no preview steps: previews do not change the
+ * image, so an image is the same file with or without them).
+ */
 function describe(request: PreparedRequest): Record<string, unknown> {
   const {
     image: _image,
     mask: _mask,
     inputs,
+    preview_steps: _previews,
     ...rest
   } = request.params as PreparedRequest['params'] & {
     image?: Raster;
@@ -468,9 +562,13 @@ function describe(request: PreparedRequest): Record<string, unknown> {
 }
 
 /** Decodes one input image; an unreadable file is the request's fault, named by its field. */
-async function decodeParam(bytes: Uint8Array, param: string): Promise<Raster> {
+async function decodeParam(
+  bytes: Uint8Array,
+  param: string,
+  decode: (bytes: Uint8Array) => Promise<Raster>,
+): Promise<Raster> {
   try {
-    return await decodeImage(bytes);
+    return await decode(bytes);
   } catch (err) {
     if (!(err instanceof ImageInputError)) throw err;
     throw new PipelineParamError(param, `is not a readable image: ${err.message}`, { code: 'invalid_image' });

@@ -28,6 +28,7 @@ export function generationMetadata(job: RunnerJob, imageIndex: number, runnerId:
     runner: runnerId,
   };
   if ('strength' in p) meta.strength = String(p.strength);
+  if ('mask_source' in p) meta['mask-source'] = p.mask_source;
   if ('prompt' in p && p.prompt !== undefined) putText(meta, 'prompt', p.prompt);
   if (p.negative_prompt) putText(meta, 'negative-prompt', p.negative_prompt, 300);
   return meta;

@@ -17,6 +17,10 @@ export class HeldJob {
   private state: 'running' | StopReason | 'settled' = 'running';
   /** The latest progress, sent with the next heartbeat. */
   progress?: JobProgress;
+  /** The decoder steps whose previews are stored, ascending (sent with every heartbeat as `progress.previews`). */
+  readonly previews: number[] = [];
+  /** The job's preview uploads, chained in step order; settles when the last one is done. */
+  previewUploads: Promise<void> = Promise.resolve();
   /** The heartbeat in flight, if any (one at a time per job). */
   beating?: Promise<void>;
   readonly leasedAt = Date.now();

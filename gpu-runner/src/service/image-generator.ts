@@ -1,8 +1,21 @@
 import type { ResolvedGeneration, Task } from '@kandinsky/protocol';
-import type { GeneratedImage } from '../pipelines/kandinsky-pipelines.js';
-import type { RunControl } from '../pipelines/progress.js';
+import type { GeneratedImage, GenerateOptions } from '../pipelines/kandinsky-pipelines.js';
 
-export type { GeneratedImage } from '../pipelines/kandinsky-pipelines.js';
+export type { GeneratedImage, GeneratedPreview } from '../pipelines/kandinsky-pipelines.js';
+
+/** What a run can be given: progress, previews and cancellation. */
+export type GeneratorControl = Pick<GenerateOptions, 'signal' | 'onProgress' | 'onPreview'>;
+
+/** What a run made. */
+export interface GeneratedBatch {
+  /** For each job in order, its `n` images. */
+  images: GeneratedImage[][];
+  /**
+   * Wall time of the run per stage, in milliseconds: `encode`, `prior`, `decoder`, `movq`, `preview` (when there were
+   * previews) and `total`. A batch's jobs share them.
+   */
+  timingsMs: Record<string, number>;
+}
 
 /** A job's request as the generator receives it: resolved by the contract, input images read from the bucket. */
 export type GenerationRequest = ResolvedGeneration<Uint8Array>;
@@ -25,8 +38,11 @@ export interface ImageGenerator<P extends PreparedJob = PreparedJob> {
   /** The tasks this model can serve (inpainting needs the inpainting U-Net); the runner leases only these. */
   readonly tasks: readonly Task[];
   prepare(request: GenerationRequest): Promise<P>;
-  /** Progress is reported per step; once `control.signal` aborts, it stops between steps with a cancellation. */
-  generate(batch: P[], control?: RunControl): Promise<GeneratedImage[][]>;
+  /**
+   * Progress is reported per step and previews as they are made (jobs with `preview_steps`); once `control.signal`
+   * aborts, it stops between steps with a cancellation.
+   */
+  generate(batch: P[], control?: GeneratorControl): Promise<GeneratedBatch>;
   /** Runs one small generation so kernels are compiled before the first real job. */
   warmup(): Promise<void>;
   dispose(): void;

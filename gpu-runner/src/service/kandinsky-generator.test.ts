@@ -71,9 +71,14 @@ describe('the Kandinsky generator on the random-weight model', () => {
   for (const [task, extra] of cases) {
     it(`${task}: one PNG of the requested size, with ordered progress`, async () => {
       const progress: ProgressEvent[] = [];
-      const [[image]] = await generator.generate([await generator.prepare(request(task, extra))], {
+      const {
+        images: [[image]],
+        timingsMs,
+      } = await generator.generate([await generator.prepare(request(task, extra))], {
         onProgress: (p) => progress.push(p),
       });
+      // The run's stages are timed (the service reports them as the job's metrics).
+      for (const stage of ['encode', 'decoder', 'movq', 'total']) expect(timingsMs[stage]).toBeGreaterThan(0);
       expect(image.contentType).toBe('image/png');
       const decoded = PNG.sync.read(Buffer.from(image.bytes));
       expect([decoded.width, decoded.height, image.width, image.height]).toEqual([64, 64, 64, 64]);
@@ -90,12 +95,14 @@ describe('the Kandinsky generator on the random-weight model', () => {
       await generator.prepare(request('text2image', { prompt: 'two', seed: 9 })),
     ];
     const progress: ProgressEvent[] = [];
-    const together = await generator.generate(requests, { onProgress: (p) => progress.push(p) });
+    const { images: together } = await generator.generate(requests, { onProgress: (p) => progress.push(p) });
     expect(together.map((images) => images.length)).toEqual([2, 1]);
     // One pass: the decoder's steps are reported once for the batch, not once per job.
     expect(progress.filter((p) => p.stage === 'decoder').map((p) => p.step)).toEqual([1, 2, 3]);
     for (const [j, request] of requests.entries()) {
-      const [alone] = await generator.generate([request]);
+      const {
+        images: [alone],
+      } = await generator.generate([request]);
       for (const [i, image] of alone.entries()) {
         const a = PNG.sync.read(Buffer.from(image.bytes)).data;
         const b = PNG.sync.read(Buffer.from(together[j][i].bytes)).data;
@@ -112,6 +119,52 @@ describe('the Kandinsky generator on the random-weight model', () => {
     // A negative prompt given ("") and none differ in shape too (the prior runs extra rows for it).
     const empty = await generator.prepare(request('text2image', { prompt: 'three', negative_prompt: '' }));
     expect(empty.batchKey).not.toBe(one.batchKey);
+  });
+
+  it('inpaint with an OpenAI alpha mask paints what the equivalent white mask paints; a mask without alpha is refused', async () => {
+    const square = (x: number, y: number) => x >= 16 && x < 48 && y >= 8 && y < 40;
+    const mask = (kind: 'alpha' | 'luma') => {
+      const image = new PNG({ width: 64, height: 64 });
+      for (let y = 0; y < 64; y++) {
+        for (let x = 0; x < 64; x++) {
+          const at = (y * 64 + x) * 4;
+          // alpha: transparent = repaint, the colour is irrelevant; luma: white = repaint, opaque everywhere.
+          image.data.set(
+            kind === 'alpha'
+              ? [90, 30, 200, square(x, y) ? 0 : 255]
+              : square(x, y)
+                ? [255, 255, 255, 255]
+                : [0, 0, 0, 255],
+            at,
+          );
+        }
+      }
+      return new Uint8Array(PNG.sync.write(image));
+    };
+    const run = async (kind: 'alpha' | 'luma') => {
+      const prepared = await generator.prepare(
+        request('inpaint', { prompt: 'a hat', image: png(64, 64, 120), mask: mask(kind), mask_source: kind }),
+      );
+      const {
+        images: [[image]],
+      } = await generator.generate([prepared]);
+      return PNG.sync.read(Buffer.from(image.bytes)).data;
+    };
+    expect((await run('alpha')).equals(await run('luma'))).toBe(true);
+    const opaque = await generator
+      .prepare(request('inpaint', { prompt: 'x', image: png(64, 64, 1), mask: mask('luma'), mask_source: 'alpha' }))
+      .catch((err) => err);
+    // PNG.sync.write writes RGBA: an opaque RGBA mask has an alpha channel, so it is read (nothing to repaint).
+    expect(opaque).not.toBeInstanceOf(Error);
+    const rgb = new PNG({ width: 64, height: 64, colorType: 2, inputHasAlpha: false } as never);
+    rgb.data = Buffer.alloc(64 * 64 * 3, 255);
+    const noAlpha = new Uint8Array(PNG.sync.write(rgb, { colorType: 2, inputHasAlpha: false } as never));
+    const refused = await generator
+      .prepare(request('inpaint', { prompt: 'x', image: png(64, 64, 1), mask: noAlpha, mask_source: 'alpha' }))
+      .catch((err) => err);
+    expect(refused).toBeInstanceOf(PipelineParamError);
+    expect(refused).toMatchObject({ param: 'mask', code: 'invalid_request' });
+    expect(refused.message).toMatch(/missing alpha channel/);
   });
 
   it('refuses an unreadable image in prepare (invalid_image, before any compute) and stops on abort', async () => {

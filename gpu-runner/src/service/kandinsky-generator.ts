@@ -52,7 +52,11 @@ export function pipelinesGenerator(
     description,
     tasks: pipelines.canInpaint ? TASKS : TASKS.filter((task) => task !== 'inpaint'),
     prepare: (request) => pipelines.prepare(request),
-    generate: async (batch, control) => (await pipelines.run(batch, control)).map((result) => result.images),
+    generate: async (batch, control) => {
+      const results = await pipelines.run(batch, control);
+      // One pass: every result carries the same (the batch's) timings.
+      return { images: results.map((result) => result.images), timingsMs: results[0].timingsMs };
+    },
     warmup: async () => {
       await pipelines.generate({
         task: 'text2image',

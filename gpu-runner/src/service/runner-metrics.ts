@@ -42,6 +42,9 @@ export class RunnerMetrics {
       'Jobs finished by this runner, by task and outcome (succeeded, failed, cancelled, released, lost).',
     ),
   );
+  readonly previews = this.registry.register(
+    new Counter('kandinsky_runner_previews_total', 'Preview images, by outcome (stored, failed: a failed upload).'),
+  );
   readonly errors = this.registry.register(new Counter('kandinsky_runner_errors_total', 'Errors, by code.'));
   readonly storageRetries = this.registry.register(
     new Counter('kandinsky_runner_storage_retries_total', 'Retried storage calls, by operation.'),

@@ -1,3 +1,4 @@
+import { heartbeatBodySchema } from '@kandinsky/protocol';
 import { PNG } from 'pngjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type EdgeApi, EdgeClient } from './edge-client.js';
@@ -83,6 +84,49 @@ describe('RunnerWorker against a fake edge', () => {
     expect(store.objects.get(images[1].key)!.metadata.seed).toBe('42');
     expect(metrics.images.get({ task: 'text2image' })).toBe(2);
     expect(metrics.jobs.get({ task: 'text2image', outcome: 'succeeded' })).toBe(1);
+  });
+
+  it('stores each preview under the job prefix and reports it at once, every one before completing; times the stages', async () => {
+    // No throttled progress and no periodic heartbeat within the run: only previews make heartbeats.
+    const { edge, store, worker } = await rig({ progressIntervalMs: 60_000, heartbeatIntervalMs: 60_000 }, {}, 20);
+    const id = edge.enqueue('text2image', { n: 2, steps: 6, preview_steps: [2, 4] });
+    void worker.start();
+    await edge.waitFor(() => edge.jobs.get(id)!.status === 'succeeded');
+    for (const step of [2, 4]) {
+      for (const i of [0, 1]) {
+        const stored = store.objects.get(`results/tenant/${id}/previews/${step}-${i}.png`)!;
+        expect(stored.contentType).toBe('image/png');
+        expect(PNG.sync.read(Buffer.from(stored.body)).width).toBe(64);
+      }
+    }
+    const calls = edge.calls.filter((call) => call.path.includes(id));
+    const beats = calls.filter((call) => call.path.endsWith('/heartbeat'));
+    // Every heartbeat body is what the edge accepts; previews are cumulative and only ever grow.
+    const reported = beats.map((call) => heartbeatBodySchema.parse(call.body).progress?.previews ?? []);
+    expect(reported).toContainEqual([2]);
+    expect(reported.at(-1)).toEqual([2, 4]);
+    for (let i = 1; i < reported.length; i++) expect(reported[i].length).toBeGreaterThanOrEqual(reported[i - 1].length);
+    // The heartbeat with both previews left before the completion.
+    const complete = calls.findIndex((call) => call.path.endsWith('/complete'));
+    expect(calls.findIndex((call) => JSON.stringify(call.body).includes('"previews":[2,4]'))).toBeLessThan(complete);
+    const timings = edge.jobs.get(id)!.completions[0].timings;
+    for (const key of ['inputs_ms', 'decoder_ms', 'generate_ms', 'upload_ms', 'total_ms']) {
+      expect(timings[key], key).toBeGreaterThanOrEqual(0);
+    }
+    expect(timings.decoder_ms).toBeGreaterThan(0);
+  });
+
+  it('a preview that cannot be stored is skipped; the job still succeeds', async () => {
+    const { edge, store, worker, metrics } = await rig({}, {}, 20);
+    const id = edge.enqueue('text2image', { steps: 6, preview_steps: [2, 4] });
+    store.failPuts = 1; // the first write is the step-2 preview
+    void worker.start();
+    await edge.waitFor(() => edge.jobs.get(id)!.status === 'succeeded');
+    expect(store.objects.has(`results/tenant/${id}/previews/2-0.png`)).toBe(false);
+    expect(store.objects.has(`results/tenant/${id}/previews/4-0.png`)).toBe(true);
+    expect(edge.jobs.get(id)!.progress.at(-1)!.previews).toEqual([4]);
+    expect(metrics.previews.get({ outcome: 'failed' })).toBe(1);
+    expect(metrics.previews.get({ outcome: 'stored' })).toBe(1);
   });
 
   it('reports progress in order, throttled, always including the last step', async () => {

@@ -4,9 +4,10 @@ import type { ProgressEvent } from '../pipelines/progress.js';
 import { type EdgeApi, type LeasedJson, LeaseLostError } from './edge-client.js';
 import { generationMetadata } from './generation-metadata.js';
 import { HeldJob, type JobOutcome } from './held-job.js';
-import type { GeneratedImage, ImageGenerator, PreparedJob } from './image-generator.js';
+import type { GeneratedBatch, GeneratedImage, ImageGenerator, PreparedJob } from './image-generator.js';
 import { classifyFailure, type JobFailure, JobRefusedError } from './job-failure.js';
 import type { Logger } from './logger.js';
+import { PreviewPublisher } from './preview-publisher.js';
 import type { ResultImage, Task } from './protocol.js';
 import type { RunnerMetrics } from './runner-metrics.js';
 
@@ -33,6 +34,14 @@ export interface WorkerOptions {
 
 const CONTENT_TYPES = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' } as const;
 const EXTENSIONS = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' } as const;
+/** The generator's stage timings, as reported in `result.timings_ms` (see RUNNER_TIMING_KEYS). */
+const STAGE_TIMINGS = {
+  encode: 'encode_ms',
+  prior: 'prior_ms',
+  decoder: 'decoder_ms',
+  movq: 'movq_ms',
+  preview: 'preview_ms',
+};
 
 /** A held job whose request is checked and prepared, waiting to run. */
 interface ReadyJob {
@@ -62,6 +71,7 @@ export class RunnerWorker {
   private current?: { jobs: HeldJob[]; abort: AbortController };
   private heartbeats?: NodeJS.Timeout;
   private loop?: Promise<void>;
+  private readonly previews: PreviewPublisher;
 
   constructor(
     private readonly edge: EdgeApi,
@@ -70,7 +80,9 @@ export class RunnerWorker {
     private readonly metrics: RunnerMetrics,
     private readonly log: Logger,
     private readonly opts: WorkerOptions,
-  ) {}
+  ) {
+    this.previews = new PreviewPublisher(store, metrics, log, (held) => this.beat(held));
+  }
 
   /** True while a job is held. */
   get busy(): boolean {
@@ -195,11 +207,15 @@ export class RunnerWorker {
     this.metrics.busy.set({}, 1);
     this.metrics.batchSize.observe(batch.length);
     const t0 = Date.now();
-    let images: GeneratedImage[][];
+    let generated: GeneratedBatch;
     try {
-      images = await this.generator.generate(
+      generated = await this.generator.generate(
         batch.map((ready) => ready.prepared),
-        { signal: abort.signal, onProgress: this.progressReporter(batch.map((ready) => ready.held)) },
+        {
+          signal: abort.signal,
+          onProgress: this.progressReporter(batch.map((ready) => ready.held)),
+          onPreview: (preview) => this.previews.publish(batch[preview.request].held, preview),
+        },
       );
     } catch (err) {
       this.current = undefined;
@@ -224,9 +240,13 @@ export class RunnerWorker {
     }
     this.current = undefined;
     this.metrics.busy.set({}, 0);
-    const generateMs = Date.now() - t0;
+    const timings: Record<string, number> = { generate_ms: Date.now() - t0 };
+    for (const [stage, key] of Object.entries(STAGE_TIMINGS)) {
+      const ms = generated.timingsMs[stage];
+      if (ms !== undefined) timings[key] = Math.round(ms);
+    }
     for (const [i, ready] of batch.entries()) {
-      await this.finish(ready, images[i], { ...ready.timings, generate_ms: generateMs });
+      await this.finish(ready, generated.images[i], { ...ready.timings, ...timings });
     }
   }
 
@@ -239,6 +259,8 @@ export class RunnerWorker {
       if (!images || images.length !== job.params.n) {
         throw new Error(`the generator returned ${images?.length ?? 0} images for n=${job.params.n}`);
       }
+      // Previews first, so the heartbeat below reports every one of them before the job completes.
+      await this.previews.drain(held);
       // Check the lease before writing: a job re-leased elsewhere must not get a second set of objects.
       await this.beat(held);
       if (!held.running) return this.settle(held, { kind: 'stopped' });
@@ -377,7 +399,11 @@ export class RunnerWorker {
     held.beating ??= (async () => {
       try {
         const sent = Date.now();
-        const answer = await this.edge.heartbeat(held.job.id, held.lease.id, held.progress);
+        const progress =
+          held.progress && held.previews.length > 0
+            ? { ...held.progress, previews: [...held.previews] }
+            : held.progress;
+        const answer = await this.edge.heartbeat(held.job.id, held.lease.id, progress);
         this.log.debug('heartbeat', { job: held.job.id, ms: Date.now() - sent, step: held.progress?.step });
         if (answer.cancel && held.stop('cancelled')) this.log.info('job cancelled by the client', { job: held.job.id });
       } catch (err) {
