@@ -37,6 +37,7 @@ export async function lease(waitMs = 5_000, runnerId = 'fake-runner'): Promise<L
 /** Writes one PNG per requested image into the job's output prefix and completes the job. */
 export async function completeWithPngs(
   leased: Leased,
+  timings: Record<string, number> = { total: 12 },
 ): Promise<{ response: Response; png: Uint8Array; body: unknown }> {
   const png = await tinyPng(64, 64);
   const store = testStore();
@@ -53,7 +54,7 @@ export async function completeWithPngs(
       bytes: png.byteLength,
     });
   }
-  const body = { lease_id: leased.lease.id, result: { images, timings_ms: { total: 12 } } };
+  const body = { lease_id: leased.lease.id, result: { images, timings_ms: timings } };
   const response = await runnerCall(`/v1/runner/jobs/${leased.job.id}/complete`, body);
   return { response, png, body };
 }

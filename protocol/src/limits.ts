@@ -55,6 +55,12 @@ export type MaskSource = (typeof MASK_SOURCES)[number];
 export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
 /** An output encoding. */
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+/** The MIME type of each output encoding. */
+export const OUTPUT_CONTENT_TYPES = {
+  png: 'image/png',
+  jpeg: 'image/jpeg',
+  webp: 'image/webp',
+} as const satisfies Record<OutputFormat, string>;
 
 /** The defaults of the diffusers Kandinsky 2.1 pipelines, filled in when a request leaves a field out. */
 export const GENERATION_DEFAULTS = {

@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   lease_expires_at INTEGER,
   runner_id TEXT,
   progress TEXT,
+  previews TEXT,
   result TEXT,
   error TEXT,
   webhook_url TEXT,
@@ -55,7 +56,29 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS webhook_due ON webhook_deliveries(next_attempt_at);
+CREATE TABLE IF NOT EXISTS drain_stats (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  last_lease_at INTEGER,
+  backlogged INTEGER NOT NULL DEFAULT 0,
+  interval_ms REAL,
+  samples INTEGER NOT NULL DEFAULT 0
+);
 `;
+
+/**
+ * Brings a shard's storage up to {@link QUEUE_SCHEMA}: creates what is missing and adds the columns later versions
+ * introduced to tables an earlier version created (`jobs.previews`). Idempotent; runs in every constructor.
+ */
+export function migrateQueueSchema(sql: SqlStorage): void {
+  sql.exec(QUEUE_SCHEMA);
+  const columns = new Set(
+    sql
+      .exec<{ name: string }>("SELECT name FROM pragma_table_info('jobs')")
+      .toArray()
+      .map((c) => c.name),
+  );
+  if (!columns.has('previews')) sql.exec('ALTER TABLE jobs ADD COLUMN previews TEXT');
+}
 
 /** A `jobs` row as SQLite returns it. */
 export type JobRow = Record<string, SqlStorageValue>;
@@ -78,6 +101,7 @@ export function rowToJob(row: JobRow): JobRecord {
     lease_expires_at: row.lease_expires_at as number | null,
     runner_id: row.runner_id as string | null,
     progress: parse(row.progress),
+    previews: parse<number[]>(row.previews) ?? [],
     result: parse(row.result),
     error: parse(row.error),
     webhook_url: row.webhook_url as string | null,

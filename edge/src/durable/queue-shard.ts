@@ -8,7 +8,8 @@ import { ObjectStore } from '../storage/object-store';
 import { deliverWebhook, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_DELAYS_MS } from '../webhooks/deliver';
 import { makeWebhookMessageId } from '../webhooks/sign';
 import { checkWebhookTarget } from '../webhooks/target-policy';
-import { type JobRow, QUEUE_SCHEMA, rowToJob } from './queue-schema';
+import { afterLease, type DrainStats, NO_DRAIN_STATS, queuePlace } from './queue-place';
+import { type JobRow, migrateQueueSchema, rowToJob } from './queue-schema';
 
 /** A granted lease, as returned to a runner. Times are epoch milliseconds. */
 export interface LeaseGrant {
@@ -32,6 +33,9 @@ export const IDEMPOTENCY_WAIT_MS = 10_000;
 
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
+
+/** The key under which watchers of queued jobs wait for the queue to move (no job id looks like it). */
+const QUEUE_MOVED = '*queue';
 
 /** Outcome of a runner call that needs the current lease. */
 export type LeaseCheck<T> = ({ kind: 'ok' } & T) | { kind: 'not_found' } | { kind: 'conflict'; status: string };
@@ -65,7 +69,7 @@ export class QueueShard extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(QUEUE_SCHEMA);
+    migrateQueueSchema(this.sql);
   }
 
   // ---------------------------------------------------------------- client side
@@ -129,7 +133,7 @@ export class QueueShard extends DurableObject<Env> {
 
   /** Resolves when the reservation of `slot` (tenant \n key) is enqueued or dropped, or after `timeoutMs`. */
   private reservationChange(slot: string, timeoutMs: number): Promise<void> {
-    return this.waitFor(this.reservationWaiters, slot, timeoutMs);
+    return this.waitFor(this.reservationWaiters, [slot], timeoutMs);
   }
 
   private findIdempotentSync(tenant: string, key: string, requestHash: string, now: number): IdempotentMatch | null {
@@ -142,7 +146,7 @@ export class QueueShard extends DurableObject<Env> {
       )
       .toArray()[0];
     if (!row) return null;
-    const job = rowToJob(row);
+    const job = this.withQueuePlace(rowToJob(row), now);
     return row.request_hash === requestHash ? { kind: 'replay', job } : { kind: 'idempotency_mismatch', job };
   }
 
@@ -209,25 +213,65 @@ export class QueueShard extends DurableObject<Env> {
       )
       .one();
     this.wakeOneLeaseWaiter(job.task);
-    return { kind: 'queued', job: rowToJob(row) };
-  }
-
-  /** A job, if it exists and belongs to `tenant` (null tenant: any owner, for internal use). */
-  async get(id: string, tenant: string | null): Promise<JobRecord | null> {
-    const row = this.sql.exec<JobRow>('SELECT * FROM jobs WHERE id = ?', id).toArray()[0];
-    if (!row || (tenant !== null && row.tenant !== tenant)) return null;
-    return rowToJob(row);
+    return { kind: 'queued', job: this.withQueuePlace(rowToJob(row), now) };
   }
 
   /**
-   * Waits until the job's version exceeds `sinceVersion` (any change) or it is terminal, for at most `timeoutMs`.
+   * A job, if it exists and belongs to `tenant` (null tenant: any owner, for internal use). A queued job comes with its
+   * place in this shard's queue (`queue`, see queue-place.ts).
+   */
+  async get(id: string, tenant: string | null, now = Date.now()): Promise<JobRecord | null> {
+    const row = this.sql.exec<JobRow>('SELECT * FROM jobs WHERE id = ?', id).toArray()[0];
+    if (!row || (tenant !== null && row.tenant !== tenant)) return null;
+    return this.withQueuePlace(rowToJob(row), now);
+  }
+
+  /**
+   * Waits until the job's version exceeds `sinceVersion` (any change) or it is terminal, for at most `timeoutMs`. A
+   * queued job is also returned when the queue moved (a job left or rejoined it), since its place changed with it.
    * Used by `Prefer: wait` and the SSE stream.
    */
   async watch(id: string, tenant: string, sinceVersion: number, timeoutMs: number): Promise<JobRecord | null> {
     const current = await this.get(id, tenant);
     if (!current || current.version > sinceVersion || isTerminal(current.status) || timeoutMs <= 0) return current;
-    await this.waitFor(this.jobWatchers, id, timeoutMs);
+    await this.waitFor(this.jobWatchers, current.status === 'queued' ? [id, QUEUE_MOVED] : [id], timeoutMs);
     return this.get(id, tenant);
+  }
+
+  /** `job` with its place in the queue when it is queued: its position among this shard's queued jobs, an estimate. */
+  private withQueuePlace(job: JobRecord, now: number): JobRecord {
+    if (job.status !== 'queued') return job;
+    // The order tryLease hands jobs out in: created_at, then id.
+    const ahead = this.sql
+      .exec<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM jobs WHERE status = 'queued' AND (created_at < ? OR (created_at = ? AND id < ?))",
+        job.created_at,
+        job.created_at,
+        job.id,
+      )
+      .one().n;
+    return { ...job, queue: queuePlace(this.drainStats(), ahead + 1, now) };
+  }
+
+  private drainStats(): DrainStats {
+    const row = this.sql
+      .exec<{ last_lease_at: number | null; backlogged: number; interval_ms: number | null; samples: number }>(
+        'SELECT * FROM drain_stats WHERE id = 1',
+      )
+      .toArray()[0];
+    return row
+      ? {
+          lastLeaseAt: row.last_lease_at,
+          backlogged: row.backlogged === 1,
+          intervalMs: row.interval_ms,
+          samples: row.samples,
+        }
+      : NO_DRAIN_STATS;
+  }
+
+  /** Wakes the watchers of queued jobs: a job left the queue or rejoined it, so places changed. */
+  private queueMoved(): void {
+    this.wake(this.jobWatchers, QUEUE_MOVED);
   }
 
   /** The tenant's jobs on this shard, newest first, strictly older than the cursor when given. */
@@ -247,7 +291,8 @@ export class QueueShard extends DurableObject<Env> {
           tenant,
           limit,
         );
-    return rows.toArray().map(rowToJob);
+    const now = Date.now();
+    return rows.toArray().map((row) => this.withQueuePlace(rowToJob(row), now));
   }
 
   /**
@@ -264,6 +309,7 @@ export class QueueShard extends DurableObject<Env> {
     if (job.status === 'cancelled') return { kind: 'ok', job };
     if (isTerminal(job.status)) return { kind: 'conflict', job };
     const updated = this.transition(id, now, "status = 'cancelled', completed_at = ?", [now]);
+    if (job.status === 'queued') this.queueMoved();
     return { kind: 'ok', job: updated };
   }
 
@@ -312,7 +358,17 @@ export class QueueShard extends DurableObject<Env> {
     if (job.status !== 'running') return { kind: 'conflict', status: job.status };
     const expiresAt = now + leaseTtlMs;
     if (progress) {
-      this.transition(id, now, 'lease_expires_at = ?, progress = ?', [expiresAt, JSON.stringify(progress)]);
+      const { previews, ...shown } = progress;
+      // Previews accumulate over the job's attempts (each stores the same keys); only steps the job asked for count.
+      const asked = new Set(job.params.preview_steps ?? []);
+      const known = [...new Set([...job.previews, ...(previews ?? []).filter((step) => asked.has(step))])].sort(
+        (a, b) => a - b,
+      );
+      this.transition(id, now, 'lease_expires_at = ?, progress = ?, previews = ?', [
+        expiresAt,
+        JSON.stringify(shown),
+        JSON.stringify(known),
+      ]);
     } else {
       // A bare heartbeat changes nothing a client can see: no version bump, no watcher wake-up.
       this.sql.exec('UPDATE jobs SET lease_expires_at = ?, updated_at = ? WHERE id = ?', expiresAt, now, id);
@@ -367,6 +423,7 @@ export class QueueShard extends DurableObject<Env> {
         "status = 'queued', lease_id = NULL, lease_expires_at = NULL, runner_id = NULL, progress = NULL",
         [],
       );
+      this.queueMoved();
       this.wakeOneLeaseWaiter(job.task);
       return { kind: 'ok', status: 'queued' };
     }
@@ -393,6 +450,7 @@ export class QueueShard extends DurableObject<Env> {
       "status = 'queued', attempts = MAX(attempts - 1, 0), lease_id = NULL, lease_expires_at = NULL, runner_id = NULL, progress = NULL",
       [],
     );
+    this.queueMoved();
     this.wakeOneLeaseWaiter(job.task);
     return { kind: 'ok', status: 'queued' };
   }
@@ -475,6 +533,7 @@ export class QueueShard extends DurableObject<Env> {
           "status = 'queued', lease_id = NULL, lease_expires_at = NULL, runner_id = NULL, progress = NULL",
           [],
         );
+        this.queueMoved();
         this.wakeOneLeaseWaiter(job.task as Task);
       }
     }
@@ -504,8 +563,23 @@ export class QueueShard extends DurableObject<Env> {
       "status = 'running', attempts = attempts + 1, lease_id = ?, lease_expires_at = ?, runner_id = ?, started_at = COALESCE(started_at, ?), progress = NULL",
       [leaseId, expiresAt, runnerId, now],
     );
+    this.recordLease(now);
+    this.queueMoved();
     this.scheduleAlarm(now);
     return { job, lease: { id: leaseId, expires_at: expiresAt } };
+  }
+
+  /** Updates the drain measurement after a lease at `now` (see queue-place.ts). */
+  private recordLease(now: number): void {
+    const queuedAfter = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE status = 'queued'").one().n;
+    const next = afterLease(this.drainStats(), now, queuedAfter);
+    this.sql.exec(
+      'INSERT OR REPLACE INTO drain_stats (id, last_lease_at, backlogged, interval_ms, samples) VALUES (1, ?, ?, ?, ?)',
+      next.lastLeaseAt,
+      next.backlogged ? 1 : 0,
+      next.intervalMs,
+      next.samples,
+    );
   }
 
   /**
@@ -548,19 +622,24 @@ export class QueueShard extends DurableObject<Env> {
     this.ctx.waitUntil(this.runSideEffects());
   }
 
-  /** Resolves when `wake(waiters, key)` is called or after `timeoutMs`, whichever comes first. */
-  private waitFor(waiters: Map<string, Set<() => void>>, key: string, timeoutMs: number): Promise<void> {
+  /** Resolves when `wake(waiters, key)` is called for any of `keys` or after `timeoutMs`, whichever comes first. */
+  private waitFor(waiters: Map<string, Set<() => void>>, keys: string[], timeoutMs: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      const set = waiters.get(key) ?? new Set();
+      const sets = keys.map((key) => {
+        const set = waiters.get(key) ?? new Set<() => void>();
+        waiters.set(key, set);
+        return [key, set] as const;
+      });
       const timer = setTimeout(done, timeoutMs);
       function done() {
         clearTimeout(timer);
-        set.delete(done);
-        if (set.size === 0 && waiters.get(key) === set) waiters.delete(key);
+        for (const [key, set] of sets) {
+          set.delete(done);
+          if (set.size === 0 && waiters.get(key) === set) waiters.delete(key);
+        }
         resolve();
       }
-      set.add(done);
-      waiters.set(key, set);
+      for (const [, set] of sets) set.add(done);
     });
   }
 

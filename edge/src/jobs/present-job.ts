@@ -1,5 +1,6 @@
-import { jobErrorType } from '@kandinsky/protocol';
+import { jobErrorType, OUTPUT_CONTENT_TYPES, previewKey } from '@kandinsky/protocol';
 import type { ObjectStore } from '../storage/object-store';
+import { type JobMetrics, jobMetrics } from './job-metrics';
 import type { JobProgress, JobRecord, JobStatus, RunnerParams, Task } from './types';
 
 /** A result image as clients see it. */
@@ -10,6 +11,22 @@ export interface PublicImage {
   content_type: string;
   seed: number;
   bytes: number;
+}
+
+/** A queued job's place (see durable/queue-place.ts): its position in its shard's queue and when it should start. */
+export interface PublicQueuePlace {
+  /** 1-based position among the queued jobs of the job's queue shard (1: handed out next). */
+  position: number;
+  /** Unix seconds; null until the shard has measured how fast it is drained. */
+  estimated_start_at: number | null;
+  /** The shard's measured mean time between two job starts (ms), the estimate's basis; null until measured. */
+  start_interval_ms: number | null;
+}
+
+/** A preview: the images decoded after one denoising step. */
+export interface PublicPreview {
+  step: number;
+  images: { url: string; width: number; height: number; content_type: string }[];
 }
 
 /** The job object of the public API. Times are unix seconds. */
@@ -24,11 +41,19 @@ export interface PublicJob {
   attempts: number;
   max_attempts: number;
   progress: JobProgress | null;
+  /** While queued: where the job stands and when it should start; null otherwise. */
+  queue: PublicQueuePlace | null;
+  /** The denoising steps whose preview images are stored, ascending (jobs with `preview_every` / `partial_images`). */
+  previews: number[];
+  /** The latest preview, with signed URLs; null when there is none. */
+  preview: PublicPreview | null;
   input: RunnerParams;
   output: { images: PublicImage[]; urls_expire_at: number } | null;
   /** Why the job failed; `type` says whose fault it was (`invalid_request_error`: the request's). */
   error: { code: string; message: string; type: 'invalid_request_error' | 'server_error' } | null;
   user: string | null;
+  /** Where a finished job's time went; null while it is in flight. */
+  metrics: JobMetrics | null;
 }
 
 const seconds = (ms: number | null): number | null => (ms === null ? null : Math.floor(ms / 1000));
@@ -56,6 +81,7 @@ export async function presentJob(
     );
     output = { images, urls_expire_at: Math.floor(Date.now() / 1000) + urlTtlSeconds };
   }
+  const latest = record.previews.at(-1);
   return {
     id: record.id,
     object: 'job',
@@ -67,9 +93,38 @@ export async function presentJob(
     attempts: record.attempts,
     max_attempts: record.max_attempts,
     progress: record.progress,
+    queue: record.queue
+      ? {
+          position: record.queue.position,
+          estimated_start_at: seconds(record.queue.estimatedStartAt),
+          start_interval_ms: record.queue.startIntervalMs,
+        }
+      : null,
+    previews: record.previews,
+    preview: latest !== undefined && store ? await presentPreview(record, latest, store, urlTtlSeconds) : null,
     input: record.params,
     output,
     error: record.error && { ...record.error, type: jobErrorType(record.error.code) },
     user: record.user,
+    metrics: jobMetrics(record),
   };
+}
+
+/** The images of a job's preview after `step`, behind signed URLs (keys from `previewKey`, as the runner stored them). */
+export async function presentPreview(
+  record: JobRecord,
+  step: number,
+  store: ObjectStore,
+  urlTtlSeconds: number,
+): Promise<PublicPreview> {
+  const { n, width, height, output_format: format } = record.params;
+  const images = await Promise.all(
+    Array.from({ length: n }, async (_, i) => ({
+      url: await store.presignGet(previewKey(record.output_prefix, step, i, format), urlTtlSeconds),
+      width,
+      height,
+      content_type: OUTPUT_CONTENT_TYPES[format],
+    })),
+  );
+  return { step, images };
 }

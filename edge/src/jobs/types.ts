@@ -1,4 +1,5 @@
 import type { JobProgress, ResultImage, RunnerParams, Task } from '@kandinsky/protocol';
+import type { QueuePlace } from '../durable/queue-place';
 
 // The wire types shared with the runners live in one place: @kandinsky/protocol (docs/runner-protocol.md).
 export type { FuseInput, JobError, JobProgress, ResultImage, RunnerJob, RunnerParams, Task } from '@kandinsky/protocol';
@@ -22,6 +23,11 @@ export interface JobRecord {
   lease_expires_at: number | null;
   runner_id: string | null;
   progress: JobProgress | null;
+  /**
+   * The decoder steps whose preview images are stored (`previewKey(output_prefix, step, i, format)`), ascending. Kept
+   * when the job finishes, so a stream that missed a heartbeat still finds every preview.
+   */
+  previews: number[];
   result: { images: ResultImage[]; timings_ms?: Record<string, number> } | null;
   error: { code: string; message: string } | null;
   webhook_url: string | null;
@@ -31,6 +37,8 @@ export interface JobRecord {
   updated_at: number;
   started_at: number | null;
   completed_at: number | null;
+  /** Where a queued job stands (derived when a job is read, not stored); absent for jobs that are not queued. */
+  queue?: QueuePlace;
 }
 
 /** Fields a creator supplies; the shard fills the rest. */

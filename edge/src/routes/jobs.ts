@@ -1,12 +1,12 @@
 import { Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { readConfig } from '../config';
 import { ApiError } from '../errors/api-error';
 import { createJob } from '../jobs/create-job';
+import { streamJobEvents } from '../jobs/job-events';
 import { parseCreateRequest } from '../jobs/parse-create-request';
 import { jobNotFound, shardForJob, shardStub } from '../jobs/shards';
-import { isTerminal, type JobRecord } from '../jobs/types';
+import { isTerminal } from '../jobs/types';
 import { waitForJob } from '../jobs/wait-for-job';
 import { parsePreferWait } from '../lib/prefer-wait';
 import { validate } from '../lib/validate';
@@ -18,7 +18,6 @@ import { presentForRequest } from './present';
 /** Body limit of job creation (room for a few base64 images). */
 export const CREATE_BODY_LIMIT = 32 * 1024 * 1024;
 const SMALL_BODY_LIMIT = 64 * 1024;
-const SSE_KEEPALIVE_MS = 15_000;
 
 const idempotencyKey = z
   .string()
@@ -104,27 +103,7 @@ jobRoutes.get('/:id/events', async (c) => {
   const shard = shardForJob(c.env, id);
   const first = await shard.get(id, tenant);
   if (!first) throw jobNotFound(id);
-  return streamSSE(c, async (stream) => {
-    let job: JobRecord | null = first;
-    let sentVersion = 0;
-    while (job && !stream.aborted) {
-      if (job.version > sentVersion) {
-        sentVersion = job.version;
-        await stream.writeSSE({
-          event: 'job',
-          id: String(job.version),
-          data: JSON.stringify(await presentForRequest(c, job)),
-        });
-        if (isTerminal(job.status)) {
-          await stream.writeSSE({ event: 'done', data: JSON.stringify({ id: job.id, status: job.status }) });
-          break;
-        }
-      } else {
-        await stream.write(': keep-alive\n\n');
-      }
-      job = await shard.watch(id, tenant, sentVersion, SSE_KEEPALIVE_MS);
-    }
-  });
+  return streamJobEvents(c, shard, first, tenant);
 });
 
 function validateHeader<T extends z.ZodType>(schema: T, value: string, name: string): z.infer<T> {
