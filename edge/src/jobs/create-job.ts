@@ -1,4 +1,10 @@
-import { mapRequestImages, maskSizeProblem, resolveGenerationRequest } from '@kandinsky/protocol';
+import {
+  MASK_WITHOUT_ALPHA,
+  mapRequestImages,
+  maskAlphaProblem,
+  maskSizeProblem,
+  resolveGenerationRequest,
+} from '@kandinsky/protocol';
 import { readConfig } from '../config';
 import type { IdempotencyAnswer } from '../durable/queue-shard';
 import type { Env } from '../env';
@@ -20,6 +26,11 @@ export interface CreateJobOptions {
   requestHash: string;
   /** Uploaded multipart parts by name. */
   attachments: ReadonlyMap<string, Uint8Array>;
+  /**
+   * The name a refusal gives an image field of the input (`image`, `mask`, `inputs.2.image`); default `input.<field>`
+   * as `POST /v1/jobs` names them. The OpenAI-compatible routes name their form fields instead.
+   */
+  paramName?: (field: string) => string;
 }
 
 interface PendingUpload {
@@ -53,10 +64,11 @@ export async function createJob(
   const jobId = makeJobId(shard);
   const inputPrefix = `inputs/${apiKey.tenant}/${jobId}/`;
   const uploads = new Map<string, PendingUpload>();
+  const paramName = options.paramName ?? ((field: string) => `input.${field}`);
   const resolved = await mapRequestImages(
     resolveGenerationRequest(request, randomUint32),
     async (ref: string, param: string) => {
-      const image = await resolveInputImage(ref, `input.${param}`, options.attachments);
+      const image = await resolveInputImage(ref, paramName(param), options.attachments);
       // image -> image.png, mask -> mask.png, inputs.2.image -> input-2.png
       const slot = param.startsWith('inputs.') ? `input-${param.split('.')[1]}` : param;
       const key = `${inputPrefix}${slot}.${image.format === 'jpeg' ? 'jpg' : image.format}`;
@@ -65,9 +77,19 @@ export async function createJob(
     },
   );
   if (resolved.task === 'inpaint') {
-    const problem = maskSizeProblem(uploads.get('image')!.image, uploads.get('mask')!.image);
-    if (problem)
-      throw new ApiError(400, `input.mask: ${problem}.`, { param: 'input.mask', code: 'mask_size_mismatch' });
+    const mask = uploads.get('mask')!.image;
+    // An alpha mask (OpenAI's convention) must carry an alpha channel; refused in OpenAI's words.
+    const alphaProblem = resolved.params.mask_source === 'alpha' ? maskAlphaProblem(mask.bytes) : null;
+    if (alphaProblem) {
+      throw new ApiError(400, alphaProblem, { param: paramName('mask'), code: MASK_WITHOUT_ALPHA.code });
+    }
+    const problem = maskSizeProblem(uploads.get('image')!.image, mask);
+    if (problem) {
+      throw new ApiError(400, `${paramName('mask')}: ${problem}.`, {
+        param: paramName('mask'),
+        code: 'mask_size_mismatch',
+      });
+    }
   }
 
   const shardObject = shardStub(env, shard);

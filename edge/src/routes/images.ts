@@ -1,30 +1,102 @@
-import { jobErrorType } from '@kandinsky/protocol';
-import { Hono } from 'hono';
-import { readConfig } from '../config';
+import { taskInputSchemas } from '@kandinsky/protocol';
+import { type Context, Hono } from 'hono';
 import { ApiError } from '../errors/api-error';
 import { createJob } from '../jobs/create-job';
 import { jobNotFound } from '../jobs/shards';
 import { waitForJob } from '../jobs/wait-for-job';
-import { sha256Hex, toBase64 } from '../lib/crypto';
-import { parseJson, requireJsonContentType } from '../lib/validate';
+import { sha256Hex } from '../lib/crypto';
+import { parseJson, requireJsonContentType, validate } from '../lib/validate';
 import { apiKeyAuth } from '../middleware/api-key-auth';
 import { readBody } from '../middleware/read-body';
+import { readOpenAiForm } from '../openai/form-body';
+import { imagesResponse } from '../openai/image-response';
+import { streamImageJob } from '../openai/image-stream';
+import { editRequest, type NativeRequest, variationRequest } from '../openai/native-request';
+import type { JobCreateRequest } from '../schemas/job-create';
+import { imageRef } from '../schemas/job-create';
+import { openAiEditSchema, openAiVariationSchema } from '../schemas/openai-edit';
 import { openAiGenerationSchema } from '../schemas/openai-generation';
-import { storeFromConfig } from '../storage/store-from-config';
 import type { AppEnv } from '../types';
 
-/** How long the synchronous endpoint holds a request for its result. */
+/** How long the synchronous endpoints (and streams) hold a request for its result. */
 export const SYNC_WAIT_MS = 300_000;
+/** Body limit of the multipart endpoints: room for several 8 MiB images and a mask. */
+const UPLOAD_BODY_LIMIT = 32 * 1024 * 1024;
 
-/** OpenAI-compatible image generation: creates a text2image job and answers when it is done. */
+/**
+ * The OpenAI Images API: `generations` (JSON, text2image), `edits` (multipart: img2img, inpaint with OpenAI's alpha
+ * mask, or fuse for several images) and `variations` (multipart: variation). Each maps onto a native job checked by
+ * the one request contract and created by `createJob`, so limits and 400s are those of `POST /v1/jobs`; the answer
+ * waits for the result (OpenAI's response), or with `stream: true` streams OpenAI's image events, partial images
+ * being the job's previews.
+ */
 export const imageRoutes = new Hono<AppEnv>();
+
+const text2image = taskInputSchemas(imageRef).text2image;
 
 imageRoutes.post('/generations', apiKeyAuth(), readBody({ maxBytes: 64 * 1024 }), async (c) => {
   requireJsonContentType(c.req.header('content-type'));
   const body = parseJson(c.get('rawBody'), openAiGenerationSchema);
-  const { prompt, response_format: responseFormat, user, model: _model, ...sampling } = body;
-  const apiKey = c.get('apiKey');
-  const request = { task: 'text2image' as const, input: { prompt, ...sampling }, user };
+  const {
+    prompt,
+    response_format: responseFormat,
+    user,
+    model: _model,
+    stream,
+    partial_images: partialImages,
+    ...sampling
+  } = body;
+  const previews = stream && partialImages !== undefined ? { partial_images: partialImages } : {};
+  const request: JobCreateRequest = {
+    task: 'text2image',
+    input: validate(text2image, { prompt, ...sampling, ...previews }),
+    user,
+  };
+  return runImageJob(
+    c,
+    { request, attachments: new Map(), paramName: (field) => field },
+    await sha256Hex(JSON.stringify(request)),
+    {
+      stream,
+      kind: 'image_generation',
+      responseFormat,
+      revisedPrompt: prompt,
+    },
+  );
+});
+
+imageRoutes.post('/edits', apiKeyAuth(), readBody({ maxBytes: UPLOAD_BODY_LIMIT }), async (c) => {
+  const form = await readOpenAiForm(c.req.header('content-type'), c.get('rawBody'));
+  const body = validate(openAiEditSchema, form.fields);
+  const native = editRequest(form, body);
+  const hash = await sha256Hex(JSON.stringify(['edits', native.request, form.fileHashes]));
+  return runImageJob(c, native, hash, {
+    stream: body.stream,
+    kind: 'image_edit',
+    responseFormat: body.response_format,
+  });
+});
+
+imageRoutes.post('/variations', apiKeyAuth(), readBody({ maxBytes: UPLOAD_BODY_LIMIT }), async (c) => {
+  const form = await readOpenAiForm(c.req.header('content-type'), c.get('rawBody'));
+  const body = validate(openAiVariationSchema, form.fields);
+  const native = variationRequest(form, body);
+  const hash = await sha256Hex(JSON.stringify(['variations', native.request, form.fileHashes]));
+  return runImageJob(c, native, hash, { stream: false, kind: 'image_edit', responseFormat: body.response_format });
+});
+
+/** Creates the job (honouring Idempotency-Key), then answers with its images, or streams them. */
+async function runImageJob(
+  c: Context<AppEnv>,
+  native: NativeRequest,
+  requestHash: string,
+  options: {
+    stream: boolean;
+    kind: 'image_generation' | 'image_edit';
+    responseFormat: 'url' | 'b64_json';
+    revisedPrompt?: string;
+  },
+): Promise<Response> {
   const idempotencyKey = c.req.header('idempotency-key') ?? null;
   if (idempotencyKey !== null && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
     throw new ApiError(400, 'Idempotency-Key must be 1-255 visible ASCII characters', {
@@ -32,39 +104,17 @@ imageRoutes.post('/generations', apiKeyAuth(), readBody({ maxBytes: 64 * 1024 })
       code: 'invalid_header',
     });
   }
-  const { job } = await createJob(c.env, apiKey, request, {
+  const apiKey = c.get('apiKey');
+  const { job } = await createJob(c.env, apiKey, native.request, {
     idempotencyKey,
-    requestHash: await sha256Hex(JSON.stringify(request)),
-    attachments: new Map(),
+    requestHash,
+    attachments: native.attachments,
+    paramName: native.paramName,
   });
+  if (options.stream) {
+    return streamImageJob(c, job, apiKey.tenant, { kind: options.kind, timeoutMs: SYNC_WAIT_MS });
+  }
   const done = await waitForJob(c.env, job, apiKey.tenant, SYNC_WAIT_MS);
   if (!done) throw jobNotFound(job.id);
-  if (done.status === 'failed') {
-    // A failure the request caused (an image the decoder could not read) is the client's 400, not our 500.
-    const code = done.error?.code ?? 'generation_failed';
-    const clientFault = jobErrorType(code) === 'invalid_request_error';
-    throw new ApiError(
-      clientFault ? 400 : 500,
-      `Image generation failed (job ${done.id}): ${done.error?.message ?? 'unknown error'}`,
-      { code },
-    );
-  }
-  if (done.status === 'cancelled') throw new ApiError(409, `Job ${done.id} was cancelled.`, { code: 'job_cancelled' });
-  if (done.status !== 'succeeded' || !done.result) {
-    throw new ApiError(504, `The image is not ready yet; follow it at /v1/jobs/${done.id}.`, {
-      type: 'server_error',
-      code: 'generation_timeout',
-    });
-  }
-  const config = readConfig(c.env);
-  const store = storeFromConfig(config);
-  const data = await Promise.all(
-    done.result.images.map(async (image) =>
-      responseFormat === 'b64_json'
-        ? { b64_json: toBase64(await store.get(image.key)), revised_prompt: prompt }
-        : { url: await store.presignGet(image.key, config.resultUrlTtlSeconds), revised_prompt: prompt },
-    ),
-  );
-  c.header('x-job-id', done.id);
-  return c.json({ created: Math.floor(done.created_at / 1000), data });
-});
+  return imagesResponse(c, done, { responseFormat: options.responseFormat, revisedPrompt: options.revisedPrompt });
+}
