@@ -138,6 +138,15 @@ describe('request-builder.js', () => {
     expect(files.size).toBe(0);
   });
 
+  test('live preview asks for about ten previews per run', async () => {
+    const { buildJobRequest, previewEvery } = await load('request-builder.js');
+    expect(buildJobRequest({ ...base, task: 'text2image', livePreview: true }).request.input.preview_every).toBe(3);
+    expect(buildJobRequest({ ...base, task: 'text2image', livePreview: false }).request.input).not.toHaveProperty(
+      'preview_every',
+    );
+    expect([previewEvery(6), previewEvery(150), previewEvery(undefined), previewEvery('x')]).toEqual([1, 15, 10, 10]);
+  });
+
   test('values the API would refuse are sent as typed, so its message names the problem', async () => {
     const { buildJobRequest } = await load('request-builder.js');
     const { request } = buildJobRequest({ ...base, task: 'text2image', prompt: '  ', steps: '500', seed: '12abc' });
@@ -265,6 +274,17 @@ describe('progress-view.js and output-size.js', () => {
     expect(describeJob({ status: 'succeeded', output: { images: [1, 2] } })).toBe('Done: 2 images.');
     expect(describeJob({ status: 'failed', error: { message: 'out of memory' } })).toBe('Failed: out of memory');
     expect(describeJob({ status: 'cancelled' })).toBe('Cancelled.');
+    // A queued job's place in the queue and its estimated start, from the API's queue field.
+    const now = 1_000_000_000_000;
+    const queued = (position: number, start: number | null) => ({
+      status: 'queued',
+      attempts: 0,
+      queue: { position, estimated_start_at: start },
+    });
+    expect(describeJob(queued(1, null), now)).toBe('Queued: next in line.');
+    expect(describeJob(queued(3, now / 1000 + 42), now)).toBe('Queued: number 3 in line, starting in about 42 s.');
+    expect(describeJob(queued(9, now / 1000 + 600), now)).toBe('Queued: number 9 in line, starting in about 10 min.');
+    expect(describeJob(queued(1, now / 1000 - 5), now)).toBe('Queued: next in line, starting now.');
   });
 
   test('outputSizeFor keeps the shape within 64..1024 in multiples of 64', async () => {
@@ -363,6 +383,39 @@ describe('api-client.js', () => {
     const updates: unknown[] = [];
     expect(await api.followJob('job_1', { onUpdate: (job: unknown) => updates.push(job) })).toEqual(done);
     expect(updates).toEqual([running, done]);
+  });
+
+  test("followJob hands previews to onPreview and a queued job's new place to onUpdate", async () => {
+    const { createApiClient } = await load('api-client.js');
+    const queued = { id: 'job_1', status: 'queued', queue: { position: 2, estimated_start_at: null } };
+    const preview = { id: 'job_1', step: 2, images: [{ url: 'https://bucket/previews/2-0.png' }] };
+    const done = { id: 'job_1', status: 'succeeded' };
+    const api = createApiClient({
+      getKey: () => 'k',
+      fetchImpl: async () =>
+        sse(
+          [
+            `event: job\ndata: ${JSON.stringify(queued)}`,
+            `event: queue\ndata: ${JSON.stringify({ id: 'job_1', queue: { position: 1, estimated_start_at: 99 } })}`,
+            `event: preview\ndata: ${JSON.stringify(preview)}`,
+            `event: job\ndata: ${JSON.stringify(done)}`,
+            'event: done\ndata: {}',
+            '',
+          ].join('\n\n'),
+        ),
+    });
+    const updates: { queue?: unknown }[] = [];
+    const previews: unknown[] = [];
+    await api.followJob('job_1', {
+      onUpdate: (job: { queue?: unknown }) => updates.push(job),
+      onPreview: (p: unknown) => previews.push(p),
+    });
+    expect(updates.map((job) => job.queue ?? null)).toEqual([
+      { position: 2, estimated_start_at: null },
+      { position: 1, estimated_start_at: 99 },
+      null,
+    ]);
+    expect(previews).toEqual([preview]);
   });
 
   test('followJob falls back to polling when the stream keeps ending early', async () => {

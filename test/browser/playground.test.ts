@@ -201,6 +201,41 @@ describe('web playground (Chromium, local stack)', () => {
     await screenshot(page, 'desktop-inpaint-result');
   });
 
+  test('shows the image as it forms: the queue place while waiting, then each preview, then the result', async () => {
+    const { page } = await pageWithKey();
+    // Another job holds the runner: the page's job waits in the queue first.
+    const key = await page.inputValue('#api-key');
+    const blocker = stack.runner.pauseAt(1);
+    await fetch(`${stack.edge.url}/v1/jobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ task: 'text2image', input: { prompt: 'first in line', steps: 2 } }),
+    });
+    await blocker.reached;
+    await page.fill('#prompt', 'a lighthouse at dusk');
+    await page.selectOption('#size', '256x256');
+    await page.fill('#steps', '6');
+    expect(await page.isChecked('#live-preview')).toBe(true);
+    const gate = stack.runner.pauseAt(3);
+    await page.click('#generate');
+    await expect.poll(() => page.textContent('#status-text')).toMatch(/^Queued: (next|number \d+) in line/);
+    blocker.release();
+
+    const job = await gate.reached;
+    expect(job.params.preview_steps).toEqual([1, 2, 3, 4, 5]);
+    await expect.poll(() => page.getAttribute('#live-image', 'src')).toContain(`${job.output.prefix}previews/3-0.png`);
+    expect(await page.isVisible('#live-figure')).toBe(true);
+    expect(await page.textContent('#live-caption')).toBe('Preview after step 3 of 6');
+    const size = await page
+      .locator('#live-image')
+      .evaluate(async (img: HTMLImageElement) => (await img.decode(), [img.naturalWidth, img.naturalHeight]));
+    expect(size).toEqual([256, 256]);
+    await screenshot(page, 'desktop-live-preview');
+    gate.release();
+    await waitForGallery(page);
+    expect(await page.isHidden('#live-figure')).toBe(true);
+  });
+
   test('cancels a running job from the page', async () => {
     const { page } = await pageWithKey();
     await page.fill('#prompt', 'a slow painting');

@@ -63,6 +63,11 @@ const SETTINGS = `
       <input id="prior-guidance" name="prior_guidance_scale" type="number" inputmode="decimal" min="1" max="20" step="0.5" value="4" aria-describedby="prior-guidance-error">
       <p id="prior-guidance-error" class="field-error" hidden></p>
     </div>
+    <div class="field checkbox">
+      <input id="live-preview" name="live_preview" type="checkbox" checked aria-describedby="live-preview-hint">
+      <label for="live-preview">Show the image as it forms</label>
+      <p id="live-preview-hint" class="hint">About ten previews during the run (each costs a little time).</p>
+    </div>
     <div class="field">
       <label for="output-format">Format</label>
       <select id="output-format" name="output_format" aria-describedby="output-format-error">
@@ -204,6 +209,10 @@ export const PLAYGROUND_HTML = `<!doctype html>
       <div id="job-status" class="job-status" hidden>
         <p id="status-text" role="status" aria-live="polite"></p>
         <progress id="job-progress" max="1" value="0" aria-labelledby="status-text"></progress>
+        <figure id="live-figure" class="live" hidden>
+          <img id="live-image" alt="">
+          <figcaption id="live-caption"></figcaption>
+        </figure>
       </div>
     </form>
   </div>

@@ -69,6 +69,11 @@ button[aria-pressed=true] { background: var(--accent); color: var(--accent-text)
 .actions { margin-top: .5rem; }
 .job-status { margin-top: .75rem; }
 .job-status p { margin: 0 0 .3rem; }
+.live { margin: .5rem 0 0; }
+.live img { max-width: 100%; max-height: 20rem; border-radius: 6px; display: block; }
+.live figcaption { font-size: .85rem; opacity: .8; }
+.field.checkbox { grid-template-columns: auto 1fr; align-items: center; column-gap: .5rem; }
+.field.checkbox .hint { grid-column: 1 / -1; }
 progress { width: 100%; height: 1rem; accent-color: var(--accent); }
 .gallery { list-style: none; margin: 0; padding: 0; display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 16rem), 1fr)); }
 .gallery figure { margin: 0; border: 1px solid var(--border); border-radius: var(--radius); overflow: hidden; background: var(--bg); }

@@ -7,7 +7,14 @@ export interface LeasedJob {
   id: string;
   task: string;
   attempt: number;
-  params: Record<string, unknown> & { n: number; seed: number; width: number; height: number; steps: number };
+  params: Record<string, unknown> & {
+    n: number;
+    seed: number;
+    width: number;
+    height: number;
+    steps: number;
+    preview_steps?: number[];
+  };
   output: { prefix: string };
 }
 
@@ -20,7 +27,8 @@ export interface Gate {
 
 /**
  * A stand-in GPU runner that speaks the real signed runner protocol: it leases jobs from the edge, reports every
- * step through heartbeats (so the edge's SSE stream carries real progress), writes one picture per requested image
+ * step through heartbeats (so the edge's SSE stream carries real progress), stores a preview picture at each of the
+ * job's `preview_steps` (reported with the heartbeats, as a real runner does), writes one picture per requested image
  * into the bucket under the job's output prefix and completes the job. Tests can hold it at a step with a gate.
  */
 export class FakeRunner {
@@ -85,11 +93,18 @@ export class FakeRunner {
 
   private async work(job: LeasedJob, leaseId: string): Promise<void> {
     const total = job.params.steps;
+    const previews: number[] = [];
     for (let step = 1; step <= total; step++) {
-      const beat = await this.call(`/v1/runner/jobs/${job.id}/heartbeat`, {
-        lease_id: leaseId,
-        progress: { stage: 'decoder', step, total_steps: total },
-      });
+      if (job.params.preview_steps?.includes(step)) {
+        for (let i = 0; i < job.params.n; i++) {
+          // A preview looks like the result with another seed: tests can tell them apart.
+          const png = pictureFor(job.params.width, job.params.height, job.params.seed + i + 1000 * step);
+          await this.bucket.put(`${job.output.prefix}previews/${step}-${i}.png`, png, 'image/png');
+        }
+        previews.push(step);
+      }
+      const progress = { stage: 'decoder', step, total_steps: total, ...(previews.length ? { previews } : {}) };
+      const beat = await this.call(`/v1/runner/jobs/${job.id}/heartbeat`, { lease_id: leaseId, progress });
       // 409: the lease is gone (cancelled and closed, or expired): the protocol says to drop the job.
       if (beat.status === 409) return;
       if (beat.status !== 200) throw new Error(`heartbeat: ${beat.status} ${await beat.text()}`);

@@ -86,21 +86,26 @@ export function createApiClient({ getKey, baseUrl = '', fetchImpl = fetch.bind(g
       return json('GET', '/v1/jobs?limit=' + limit);
     },
     /**
-     * Follows a job until it ends, calling onUpdate with every new state. Reads the SSE stream; if the stream
-     * breaks it reconnects, and after repeated breaks falls back to polling, so progress never silently stops.
+     * Follows a job until it ends, calling onUpdate with every new state (including a queued job's new place) and
+     * onPreview with every preview as it is stored. Reads the SSE stream; if the stream breaks it reconnects, and
+     * after repeated breaks falls back to polling, so progress never silently stops.
      * @param {string} id
-     * @param {{ onUpdate: (job: object) => void, signal?: AbortSignal }} options
+     * @param {{ onUpdate: (job: object) => void, onPreview?: (preview: { step: number, images: { url: string }[] }) => void,
+     *   signal?: AbortSignal }} options
      * @returns {Promise<object>} the terminal job
      */
-    async followJob(id, { onUpdate, signal }) {
+    async followJob(id, { onUpdate, onPreview = () => {}, signal }) {
       let latest = null;
       const seen = (job) => {
         latest = job;
         onUpdate(job);
       };
+      const moved = (queue) => {
+        if (latest && latest.status === 'queued') seen({ ...latest, queue });
+      };
       for (let attempt = 0; attempt < 3; attempt++) {
         try {
-          await streamEvents(id, seen, signal);
+          await streamEvents(id, { onJob: seen, onQueue: moved, onPreview }, signal);
         } catch (error) {
           if (signal?.aborted) throw error;
           // A refused stream (401, 404, ...) will not get better by retrying.
@@ -116,7 +121,7 @@ export function createApiClient({ getKey, baseUrl = '', fetchImpl = fetch.bind(g
     },
   };
 
-  async function streamEvents(id, onJob, signal) {
+  async function streamEvents(id, { onJob, onQueue, onPreview }, signal) {
     const response = await call('GET', '/v1/jobs/' + encodeURIComponent(id) + '/events', {
       headers: { accept: 'text/event-stream' },
       signal,
@@ -124,6 +129,8 @@ export function createApiClient({ getKey, baseUrl = '', fetchImpl = fetch.bind(g
     let done = false;
     const parser = new SseParser((event) => {
       if (event.event === 'job') onJob(JSON.parse(event.data));
+      else if (event.event === 'queue') onQueue(JSON.parse(event.data).queue);
+      else if (event.event === 'preview') onPreview(JSON.parse(event.data));
       else if (event.event === 'done') done = true;
     });
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();

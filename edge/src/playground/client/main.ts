@@ -23,7 +23,12 @@ const keyInput = byId('api-key');
 const submitButton = byId('generate');
 const cancelButton = byId('cancel');
 const api = createApiClient({ getKey: () => keyInput.value.trim() });
-const progress = createProgressView({ container: byId('job-status'), text: byId('status-text'), bar: byId('job-progress') });
+const progress = createProgressView({
+  container: byId('job-status'),
+  text: byId('status-text'),
+  bar: byId('job-progress'),
+  live: { figure: byId('live-figure'), image: byId('live-image'), caption: byId('live-caption') },
+});
 const fuseList = createFuseList({ list: byId('fuse-list'), addText: byId('fuse-add-text'), addImage: byId('fuse-add-image') });
 const maskBrush = new MaskBrush({ canvas: byId('mask-canvas'), image: byId('inpaint-preview') });
 const gallery = createGallery({ list: byId('gallery'), emptyNote: byId('gallery-empty'), onReuse: reuseSettings });
@@ -144,6 +149,7 @@ async function formValues(task) {
     image: task === 'variation' || task === 'img2img' || task === 'inpaint' ? byId(task + '-image').files?.[0] ?? null : null,
     mask: task === 'inpaint' ? await maskBrush.toPngBlob() : null,
     fuse: task === 'fuse' ? fuseList.values() : [],
+    livePreview: byId('live-preview').checked,
   };
 }
 
@@ -152,12 +158,22 @@ async function follow(job) {
   currentJobId = job.id;
   cancelButton.hidden = false;
   cancelButton.disabled = false;
+  progress.clearPreview();
   progress.show(job);
   followAbort = new AbortController();
+  let totalSteps = null;
   const final = isTerminal(job.status)
     ? job
-    : await api.followJob(job.id, { onUpdate: (update) => progress.show(update), signal: followAbort.signal });
+    : await api.followJob(job.id, {
+        onUpdate: (update) => {
+          totalSteps = update.progress?.total_steps ?? totalSteps;
+          progress.show(update);
+        },
+        onPreview: (preview) => progress.preview(preview, totalSteps),
+        signal: followAbort.signal,
+      });
   progress.show(final);
+  progress.clearPreview();
   if (final.status === 'succeeded') gallery.addJob(final, { reveal: true });
   else if (final.status === 'failed') showError(document, { message: 'The job failed: ' + (final.error?.message ?? 'unknown error') }, null);
 }

@@ -1,6 +1,7 @@
 /**
- * Browser module `progress-view.js`: the live status of the running job (queued, step N of M with the stage name,
- * done, failed), announced politely to screen readers and drawn as a progress bar.
+ * Browser module `progress-view.js`: the live status of the running job (queued with its place in the queue, step N
+ * of M with the stage name, done, failed), announced politely to screen readers and drawn as a progress bar, and the
+ * latest preview of the image as it forms.
  */
 // biome-ignore lint/complexity/noUselessStringRaw: browser code must reach the page verbatim, backslashes included.
 export const PROGRESS_VIEW_JS = String.raw`
@@ -9,12 +10,16 @@ const STAGE_LABELS = { encode: 'encoding', prior: 'prior', decoder: 'denoising',
 /**
  * The words shown for a job state.
  * @param {{ status: string, progress?: { stage: string, step: number, total_steps: number } | null,
- *   output?: { images: unknown[] } | null, error?: { message: string } | null, attempts?: number }} job
+ *   output?: { images: unknown[] } | null, error?: { message: string } | null, attempts?: number,
+ *   queue?: { position: number, estimated_start_at: number | null } | null }} job
+ * @param {number} [now] epoch ms
  */
-export function describeJob(job) {
+export function describeJob(job, now = Date.now()) {
   switch (job.status) {
-    case 'queued':
-      return job.attempts > 0 ? 'Waiting for a runner again (attempt ' + (job.attempts + 1) + ')…' : 'Queued…';
+    case 'queued': {
+      const waiting = job.attempts > 0 ? 'Waiting for a runner again (attempt ' + (job.attempts + 1) + ')' : 'Queued';
+      return job.queue ? waiting + ': ' + describePlace(job.queue, now) + '.' : waiting + '…';
+    }
     case 'running': {
       const progress = job.progress;
       if (!progress || !progress.total_steps) return 'Starting…';
@@ -34,9 +39,39 @@ export function describeJob(job) {
   }
 }
 
-/** @param {{ container: HTMLElement, text: HTMLElement, bar: HTMLProgressElement }} elements */
-export function createProgressView({ container, text, bar }) {
+/**
+ * A queued job's place: "1st in line, starting in about 40 s" (or "starting now" when due).
+ * @param {{ position: number, estimated_start_at: number | null }} queue
+ * @param {number} now epoch ms
+ */
+export function describePlace(queue, now) {
+  const place = queue.position === 1 ? 'next in line' : 'number ' + queue.position + ' in line';
+  if (queue.estimated_start_at === null || queue.estimated_start_at === undefined) return place;
+  const seconds = Math.round(queue.estimated_start_at - now / 1000);
+  if (seconds <= 1) return place + ', starting now';
+  return place + ', starting in about ' + (seconds < 90 ? seconds + ' s' : Math.round(seconds / 60) + ' min');
+}
+
+/**
+ * @param {{ container: HTMLElement, text: HTMLElement, bar: HTMLProgressElement,
+ *   live?: { figure: HTMLElement, image: HTMLImageElement, caption: HTMLElement } }} elements
+ */
+export function createProgressView({ container, text, bar, live }) {
   return {
+    /** Shows the latest preview (its first image) with the step it is from. */
+    preview(preview, totalSteps) {
+      if (!live || !preview.images.length) return;
+      live.image.src = preview.images[0].url;
+      live.image.alt = 'Preview after step ' + preview.step;
+      live.caption.textContent = 'Preview after step ' + preview.step + (totalSteps ? ' of ' + totalSteps : '');
+      live.figure.hidden = false;
+    },
+    /** Removes the preview (a new job, or the final images arrived). */
+    clearPreview() {
+      if (!live) return;
+      live.figure.hidden = true;
+      live.image.removeAttribute('src');
+    },
     /** A status line without a job: with an indeterminate bar while waiting, or without one for a note. */
     message(message, { waiting = true } = {}) {
       container.hidden = false;

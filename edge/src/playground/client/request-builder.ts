@@ -24,9 +24,22 @@ export function numberField(text) {
  * @typedef {{
  *   task: string, prompt: string, negativePrompt: string, size: string, n: string, steps: string, guidance: string,
  *   seed: string, scheduler: string, priorSteps: string, priorGuidance: string, outputFormat: string,
- *   strength: string, image: Blob | null, mask: Blob | null, fuse: FuseValue[]
+ *   strength: string, image: Blob | null, mask: Blob | null, fuse: FuseValue[], livePreview?: boolean
  * }} FormValues
  */
+
+/** About ten previews per run, whatever the step count (the API allows at most 25). */
+export const PREVIEWS_PER_RUN = 10;
+
+/**
+ * The preview interval for a run of that many denoising steps: every ceil(steps / 10)-th step. Blank steps are the
+ * API's default of 100.
+ * @param {unknown} steps
+ */
+export function previewEvery(steps) {
+  const count = typeof steps === 'number' && Number.isInteger(steps) && steps > 0 ? steps : 100;
+  return Math.max(1, Math.ceil(count / PREVIEWS_PER_RUN));
+}
 
 /**
  * Builds the job request. Images become multipart parts referenced as "attachment:<part>".
@@ -71,6 +84,7 @@ export function buildJobRequest(values) {
   input.prior_steps = numberField(values.priorSteps);
   input.prior_guidance_scale = numberField(values.priorGuidance);
   input.output_format = values.outputFormat;
+  if (values.livePreview) input.preview_every = previewEvery(input.steps);
   for (const key of Object.keys(input)) if (input[key] === undefined) delete input[key];
   return { request: { task, input }, files };
 }
