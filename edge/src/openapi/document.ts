@@ -10,7 +10,7 @@ import { IMAGE_LIMITS } from '@kandinsky/protocol/image-bytes';
 import { MAX_PREFER_WAIT_SECONDS } from '../lib/prefer-wait';
 import { createKeySchema } from '../schemas/admin';
 import { jobCreateSchema } from '../schemas/job-create';
-import { openAiGenerationSchema } from '../schemas/openai-generation';
+import { imagesPaths, imagesSchemas } from './images-paths';
 import { inputSchema } from './json-schema';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -64,9 +64,82 @@ const publicJob = {
         },
       ],
     },
+    queue: {
+      description:
+        "While queued: the job's position among the queued jobs of its queue shard (1 = handed out next; jobs of other shards start in parallel, not before or after it) and when it should start, from the shard's measured time between job starts. Null otherwise.",
+      oneOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          properties: {
+            position: { type: 'integer', minimum: 1 },
+            estimated_start_at: { type: ['integer', 'null'], description: 'unix seconds; null until measured' },
+            start_interval_ms: { type: ['integer', 'null'] },
+          },
+        },
+      ],
+    },
+    previews: {
+      type: 'array',
+      items: { type: 'integer' },
+      description: 'Denoising steps whose preview images are stored (preview_every / partial_images), ascending.',
+    },
+    preview: {
+      description: "The latest preview (decoded from that step's predicted clean latents), signed URLs; null if none.",
+      oneOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          properties: {
+            step: { type: 'integer' },
+            images: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  url: { type: 'string' },
+                  width: { type: 'integer' },
+                  height: { type: 'integer' },
+                  content_type: { type: 'string' },
+                },
+              },
+            },
+          },
+        },
+      ],
+    },
+    metrics: {
+      description: "Where a finished job's time went (ms); null while in flight.",
+      oneOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          properties: {
+            queue_wait_ms: { type: ['integer', 'null'] },
+            predict_ms: { type: ['integer', 'null'], description: 'the model run on the runner' },
+            stages_ms: {
+              oneOf: [
+                { type: 'null' },
+                {
+                  type: 'object',
+                  properties: Object.fromEntries(
+                    ['encode', 'prior', 'decoder', 'movq', 'preview', 'upload'].map((stage) => [
+                      stage,
+                      { type: 'integer' },
+                    ]),
+                  ),
+                },
+              ],
+            },
+            total_ms: { type: 'integer' },
+          },
+        },
+      ],
+    },
     input: {
       type: 'object',
-      description: 'Resolved parameters (defaults filled, sizes rounded up to multiples of 64, seed chosen).',
+      description:
+        'Resolved parameters (defaults filled, sizes rounded up to multiples of 64, seed chosen, preview steps).',
     },
     output: {
       oneOf: [
@@ -164,51 +237,13 @@ export function openApiDocument(): Record<string, unknown> {
     },
     servers: [{ url: '/' }],
     tags: [
-      { name: 'images', description: 'OpenAI-compatible endpoint (waits for the result).' },
+      { name: 'images', description: 'OpenAI Images API: generations, edits, variations (wait, or stream).' },
       { name: 'jobs', description: 'Native async job API for all five tasks.' },
       { name: 'runner', description: 'GPU runner protocol (docs/runner-protocol.md).' },
       { name: 'admin', description: 'API key management (ADMIN_TOKEN).' },
     ],
     paths: {
-      '/v1/images/generations': {
-        post: {
-          tags: ['images'],
-          summary: 'Create images (OpenAI-compatible; waits for the result)',
-          security: [{ apiKey: [] }],
-          parameters: [
-            { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } },
-          ],
-          requestBody: { required: true, content: json(ref('ImageGenerationRequest')) },
-          responses: {
-            '200': {
-              description: 'Generated images',
-              content: json({
-                type: 'object',
-                properties: {
-                  created: { type: 'integer' },
-                  data: {
-                    type: 'array',
-                    items: {
-                      type: 'object',
-                      properties: {
-                        url: { type: 'string' },
-                        b64_json: { type: 'string' },
-                        revised_prompt: { type: 'string' },
-                      },
-                    },
-                  },
-                },
-              }),
-            },
-            ...errorResponses(400, 401, 409, 413, 415, 429, 503),
-            '500': { description: 'Generation failed', content: json(ref('Error')) },
-            '504': {
-              description: 'Not finished in time; follow the job at /v1/jobs/{id} (id in the message).',
-              content: json(ref('Error')),
-            },
-          },
-        },
-      },
+      ...imagesPaths,
       '/v1/jobs': {
         post: {
           tags: ['jobs'],
@@ -289,7 +324,7 @@ export function openApiDocument(): Record<string, unknown> {
           tags: ['jobs'],
           summary: 'Progress as Server-Sent Events',
           description:
-            '`event: job` with the Job as data on every change; `event: done` when finished; comments as keep-alives.',
+            '`event: job` with the Job as data on every change (id: its version); `event: queue` with `{ id, queue }` when a queued job moves up without changing; `event: preview` with `{ id, step, images: [{ url, width, height, content_type }] }` once per stored preview, before the job event that reports it; `event: done` when finished; comments as keep-alives.',
           security: [{ apiKey: [] }],
           parameters: [jobIdParam],
           responses: {
@@ -414,7 +449,7 @@ export function openApiDocument(): Record<string, unknown> {
             },
           },
         },
-        ImageGenerationRequest: inputSchema(openAiGenerationSchema),
+        ...imagesSchemas,
         JobCreateRequest: inputSchema(jobCreateSchema),
         Job: publicJob,
         ApiKey: {
