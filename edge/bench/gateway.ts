@@ -1,7 +1,8 @@
 /**
  * Gateway benchmark: starts `wrangler dev` on 127.0.0.1 (local workerd, real Durable Objects with SQLite storage),
- * creates an API key, then measures create, status and create+status with the rate limiter and queue in the path, and
- * signed runner calls (HMAC + replay guard + one queue shard).
+ * creates an API key, then measures create, status and create+status with the rate limiter and queue in the path, what
+ * a queued job's status fields (its position in the shard's queue and the estimated start) add to a status request,
+ * and signed runner calls (HMAC + replay guard + one queue shard).
  * Prints one JSON line per scenario. Traffic is bounded in count and only goes to 127.0.0.1.
  *
  * Usage: npm run bench -w edge [-- --requests 2000 --concurrency 16 --keys 1 --shards 8 --runtime miniflare|wrangler --persist disk|memory --only all|runner]
@@ -172,6 +173,38 @@ async function main() {
         floor_healthz_p99_ms: Math.round(percentile(floor.latencies, 99) * 100) / 100,
         added_p50_ms: added(50),
         added_p99_ms: added(99),
+      });
+      await statusFieldCost(ids);
+    }
+
+    /**
+     * The cost of a queued job's status fields: the same jobs read one at a time while queued (the shard counts the
+     * queued jobs ahead of each and reads its drain measurement) and again once cancelled (no queue fields), so the
+     * difference is what `queue` adds. The jobs are the newest of the queue: the deepest positions, the most to count.
+     */
+    async function statusFieldCost(ids: string[]) {
+      const sample = ids.slice(-latencyCount);
+      const positions: number[] = [];
+      const read = async (id: string, record = false) => {
+        const text = await expect(await fetch(`${gateway.baseUrl}/v1/jobs/${id}`, { headers: auth() }), 200);
+        if (record) positions.push((JSON.parse(text) as { queue: { position: number } }).queue.position);
+      };
+      const queued = await drive(sample.length, 1, (i) => read(sample[i], true));
+      for (const id of sample) {
+        await expect(await fetch(`${gateway.baseUrl}/v1/jobs/${id}/cancel`, { method: 'POST', headers: auth() }), 200);
+      }
+      const cancelled = await drive(sample.length, 1, (i) => read(sample[i]));
+      positions.sort((a, b) => a - b);
+      const delta = (p: number) =>
+        Math.round((percentile(queued.latencies, p) - percentile(cancelled.latencies, p)) * 100) / 100;
+      report('status_queued_serial', queued, 1, {
+        concurrency: 1,
+        queue_position_p50: percentile(positions, 50),
+        queue_position_max: positions[positions.length - 1],
+        without_queue_fields_p50_ms: Math.round(percentile(cancelled.latencies, 50) * 100) / 100,
+        without_queue_fields_p99_ms: Math.round(percentile(cancelled.latencies, 99) * 100) / 100,
+        queue_fields_added_p50_ms: delta(50),
+        queue_fields_added_p99_ms: delta(99),
       });
     }
 
