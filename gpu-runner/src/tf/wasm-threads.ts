@@ -14,6 +14,8 @@
  *
  * All three depend on internals of tfjs-backend-wasm 4.22.0; {@link setWasmBackendWithThreads} verifies the outcome
  * (`getThreadsCount()`) and throws when it does not hold, so an upgrade that breaks the workaround fails loudly.
+ * Whether the threaded backend computes the right numbers is checked by the runner's start-up parity check
+ * (`src/verify/startup-check.ts`), which keeps threads on only when it passes.
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';

@@ -30,6 +30,7 @@ describe('full-size seeded components (kandinsky verify --full)', () => {
         name === 'unet' && report.backend.choice === 'wasm' ? 'cpu' : report.backend.choice,
       );
       expect(report.pass).toBe(true);
-    }, 900_000);
+      // A hang guard, not a speed target: ~3-4 min for the U-Net on an idle 2-core machine, 20 min seen under load 10.
+    }, 2_700_000);
   }
 });

@@ -74,9 +74,10 @@ export async function verifyOnStart(
   }
   if (!report.pass) {
     throw new StartupVerificationError(
-      `start-up verification failed on backend ${describe(backend)}: ${report.failed} of ${report.checks} checks failed ` +
-        `(first: ${firstFailure(report)}). This backend does not compute Kandinsky 2.1 like the reference; refusing ` +
-        'to serve. `kandinsky verify` prints the full report; VERIFY_ON_START=false skips this check.',
+      `start-up verification failed on backend ${describe(backend)}: ${firstFailure(report)}` +
+        `${report.failed > 1 ? ` (and ${report.failed - 1} more failed checks)` : ''}. This backend does not compute ` +
+        'Kandinsky 2.1 like the reference; refusing to serve. `kandinsky verify` prints the full report; ' +
+        'VERIFY_ON_START=false skips this check.',
     );
   }
   log.info(
