@@ -73,8 +73,9 @@ export interface TraceLoadOptions {
   /** The tiny fixture set holding `<name>/trace.json` (default: the active set, see `verify/fixture-root.ts`). */
   root?: string;
   /**
-   * Multiplies every replayed random draw by `1 + PERTURB·N(0, 1)` (seeded): rerunning a trace this way measures how
-   * far float32-sized input changes move each checked tensor (the run's own sensitivity).
+   * Replaces each replayed random draw (in order, `index` 0 first) by what this returns. `kandinsky verify` multiplies
+   * them by `1 + 1e-6·N(0, 1)`: rerunning a trace that way measures how far float32-sized input changes move each
+   * checked tensor (the run's own sensitivity).
    */
   perturbDraws?: (draw: Float32Array, index: number) => Float32Array;
   /** Keep a copy of every compared tensor of ours (`outputs`), e.g. to compare two runs. */
