@@ -13,7 +13,8 @@ import { mclipTextEncoderDefinition } from '../src/models/encoders/mclip-text-en
 import { initBackend } from '../src/tf/backend.js';
 import { randomizeWeights, report, timeOnce } from './util.js';
 
-const info = await initBackend();
+// As the runner runs: wasm on one XNNPACK thread per core (KANDINSKY_WASM_THREADS pins another count).
+const info = await initBackend({ wasmThreads: 'auto' });
 const wanted = (process.env.ENCODERS_BENCH ?? 'prior_text_encoder,image_encoder,text_encoder').split(',');
 
 /** Token ids shaped like the tokenizers' output: a start token, a few words, an end token, then padding. */
@@ -66,6 +67,7 @@ for (const { def, inputs, shape } of cases) {
   report({
     name: `encoder_${def.kind}`,
     backend: info.choice,
+    threads: info.threads,
     input: shape,
     parameters: main.countParams(),
     seconds: Number(seconds.toFixed(3)),

@@ -13,7 +13,8 @@ import { movqDefinition } from '../src/models/movq/movq.js';
 import { initBackend } from '../src/tf/backend.js';
 import { randomizeWeights, report, timeOnce } from './util.js';
 
-const info = await initBackend();
+// As the runner runs: wasm on one XNNPACK thread per core (KANDINSKY_WASM_THREADS pins another count).
+const info = await initBackend({ wasmThreads: 'auto' });
 
 /**
  * Multiply-adds x 2 of every conv and matmul of the decoder for an `h`x`w` latent (batch 1), walking its layers in
@@ -58,6 +59,7 @@ const seconds = await timeOnce(() => void run(size));
 report({
   name: 'movq_decode',
   backend: info.choice,
+  threads: info.threads,
   latent: [1, size, size, 4],
   image: [1, size * 8, size * 8, 3],
   parameters: decoder.countParams(),

@@ -28,8 +28,8 @@ import { SeededNoise } from '../src/random/seeded-noise.js';
 import { createScheduler } from '../src/schedulers/create-scheduler.js';
 import type { SchedulerName } from '../src/schedulers/scheduler.js';
 import { loadClipTokenizer, loadXlmRobertaTokenizer } from '../src/tokenizers/index.js';
+import { SHIPPED_FIXTURES } from '../src/verify/fixture-root.js';
 import { useTestBackend } from '../test/helpers/backend.js';
-import { FIXTURES } from '../test/helpers/tensors.js';
 import { randomizeWeights, report } from './util.js';
 
 const PROMPT = 'a red cat, 4k photo';
@@ -115,13 +115,15 @@ async function midSize(): Promise<void> {
   const parameters = Object.fromEntries(names.map((n) => [n, c[n].manifest.parameterCount]));
   const priorModel = priorFrom(c.prior);
   const prior: PriorComponents = {
-    tokenizer: await loadClipTokenizer(join(FIXTURES, 'tokenizers', 'clip_tiny'), { maxLength: priorModel.textLength }),
+    tokenizer: await loadClipTokenizer(join(SHIPPED_FIXTURES, 'kandinsky21-tiny', 'tokenizers', 'clip_tiny'), {
+      maxLength: priorModel.textLength,
+    }),
     textEncoder: priorTextEncoderFrom(c.prior_text_encoder),
     prior: priorModel,
     imageEncoder: imageEncoderFrom(c.image_encoder),
   };
   const decoder: DecoderComponents = {
-    tokenizer: await loadXlmRobertaTokenizer(join(FIXTURES, 'tokenizers', 'xlmr_tiny')),
+    tokenizer: await loadXlmRobertaTokenizer(join(SHIPPED_FIXTURES, 'kandinsky21-tiny', 'tokenizers', 'xlmr_tiny')),
     textEncoder: decoderTextEncoderFrom(c.text_encoder),
     unet: unetFrom(c.unet),
     movq: movqFrom(c.movq),

@@ -10,7 +10,8 @@ import { priorDefinition } from '../src/models/prior/prior.js';
 import { initBackend } from '../src/tf/backend.js';
 import { randomizeWeights, report, timeOnce } from './util.js';
 
-const info = await initBackend();
+// As the runner runs: wasm on one XNNPACK thread per core (KANDINSKY_WASM_THREADS pins another count).
+const info = await initBackend({ wasmThreads: 'auto' });
 const full = JSON.parse(
   readFileSync(join(import.meta.dirname, '../test/fixtures/full-keys/prior_config.json'), 'utf8'),
 );
@@ -39,6 +40,7 @@ const perLayer = (many.seconds - few.seconds) / Math.max(layers - 1, 1);
 report({
   name: 'prior_step',
   backend: info.choice,
+  threads: info.threads,
   batch: 2,
   layers,
   parameters: many.parameters,

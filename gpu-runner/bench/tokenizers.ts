@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadClipTokenizer } from '../src/tokenizers/clip-tokenizer.js';
 import type { PromptTokenizer } from '../src/tokenizers/types.js';
 import { loadXlmRobertaTokenizer } from '../src/tokenizers/xlm-roberta-tokenizer.js';
+import { SHIPPED_FIXTURES } from '../src/verify/fixture-root.js';
 
 const fixtures = fileURLToPath(new URL('../test/fixtures/tokenizers', import.meta.url));
 const prompts = (
@@ -67,8 +68,9 @@ function measureLongest(name: string, tokenizer: PromptTokenizer): void {
   );
 }
 
-const xlmr = await loadXlmRobertaTokenizer(join(fixtures, 'xlmr_tiny'));
-const clip = await loadClipTokenizer(join(fixtures, 'clip_tiny'));
+const shipped = join(SHIPPED_FIXTURES, 'kandinsky21-tiny', 'tokenizers');
+const xlmr = await loadXlmRobertaTokenizer(join(shipped, 'xlmr_tiny'));
+const clip = await loadClipTokenizer(join(shipped, 'clip_tiny'));
 measure('xlm-roberta', xlmr);
 measure('clip', clip);
 measureLongest('xlm-roberta', xlmr);

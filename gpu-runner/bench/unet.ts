@@ -7,8 +7,14 @@
  * Wall-clock figures swing with whatever else runs on the machine, so each is also given as this process's CPU time
  * (`*_cpu_*`), which is far steadier on a shared box; `load_average` says how busy the machine was.
  *
+ * Threads: by default the step runs as the runner runs it, on every core (wasm: one XNNPACK thread per core, the
+ * runtime shim of src/tf/wasm-threads.ts); on wasm with more than one core the same step is also timed on ONE thread
+ * in a child process (threads are fixed per process) and printed beside it (`one_thread`, `speedup_vs_one_thread`).
+ * KANDINSKY_WASM_THREADS=n pins the count (and skips the comparison).
+ *
  * Env: UNET_BENCH_LATENT (default 64); UNET_BENCH_PROFILE=1 adds a per-kernel breakdown of one more step.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +44,26 @@ function measure(fn: () => void): Timing {
   return { wall: (performance.now() - wall0) / 1000, cpu: (cpu.user + cpu.system) / 1e6 };
 }
 
-const info = await initBackend();
+/** The flag of the child process that times the step on one wasm thread. */
+const ONE_THREAD = '--one-thread-step';
+const oneThreadChild = process.argv.includes(ONE_THREAD);
+
+/** The step on one thread, in a child process (the parent's threads stay idle meanwhile). */
+function oneThreadStep(): { seconds: number; cpu_seconds: number; threads: number } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, ONE_THREAD], {
+    env: { ...process.env, KANDINSKY_BACKEND: 'wasm', KANDINSKY_WASM_THREADS: '1' },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`one-thread step exited with ${r.status ?? r.signal}: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+}
+
+const info = await initBackend({ wasmThreads: 'auto' });
+// Only wasm has a thread count to compare, and only when it was not pinned (KANDINSKY_WASM_THREADS).
+const compareWith =
+  !oneThreadChild && info.choice === 'wasm' && (info.threads ?? 1) > 1 && !process.env.KANDINSKY_WASM_THREADS
+    ? oneThreadStep()
+    : undefined;
 const loadAtStart = loadavg()[0];
 const full = JSON.parse(readFileSync(join(import.meta.dirname, '../test/fixtures/full-keys/unet_config.json'), 'utf8'));
 const config = parseUNetConfig({ ...full, block_out_channels: [192, 384, 576, 768], layers_per_block: 3 });
@@ -67,6 +92,10 @@ const small = {
 const warmup = measure(() => step(small));
 small.sample.dispose();
 const timed = measure(() => step(inputs));
+if (oneThreadChild) {
+  console.log(JSON.stringify({ seconds: timed.wall, cpu_seconds: timed.cpu, threads: info.threads }));
+  process.exit(0);
+}
 
 const work = unetWorkload(config, BATCH, latent, latent, TEXT_TOKENS, info.choice === 'wasm' ? 'per-head' : 'batched');
 const flops = work.reduce((a, w) => a + workFlops(w), 0);
@@ -85,6 +114,7 @@ report({
     attention_head_dim: config.attention_head_dim[0],
     parameters: model.countParams(),
   },
+  threads: info.threads,
   latent: [BATCH, latent, latent, config.in_channels],
   batch: BATCH,
   flops,
@@ -92,6 +122,16 @@ report({
   cpu_seconds: round(timed.cpu),
   gflops_per_s: round(flops / timed.wall / 1e9),
   gflops_per_cpu_s: round(flops / timed.cpu / 1e9),
+  ...(compareWith
+    ? {
+        one_thread: {
+          seconds: round(compareWith.seconds),
+          cpu_seconds: round(compareWith.cpu_seconds),
+          gflops_per_s: round(flops / compareWith.seconds / 1e9),
+        },
+        speedup_vs_one_thread: round(compareWith.seconds / timed.wall),
+      }
+    : {}),
   conv_matmul_seconds_at_measured_throughput: round(kernelTotal.wall),
   conv_matmul_cpu_seconds_at_measured_throughput: round(kernelTotal.cpu),
   overhead_ratio: round(timed.wall / kernelTotal.wall),
@@ -99,7 +139,7 @@ report({
   warmup_seconds_16x16: round(warmup.wall),
   load_average: [round(loadAtStart), round(loadavg()[0])],
   reference_seconds: { pytorch_cpu_2_threads: 4.2 },
-  note: noteFor(info.choice),
+  note: noteFor(info.choice, info.threads),
 });
 report({ name: 'unet_step_kernels', backend: info.choice, by_kind: summarize(kernels) });
 if (process.env.UNET_BENCH_PROFILE === '1') {
@@ -206,11 +246,11 @@ function summarize(m: Map<string, KernelTime>) {
   );
 }
 
-function noteFor(backend: string): string {
+function noteFor(backend: string, threads: number | null): string {
   const common =
     'mid-size config, random weights; FLOPs = 2 x multiply-adds of every conv and matmul (attention included); the PyTorch figure is the reference CPU time for the same step';
   if (backend === 'wasm') {
-    return `${common}. wasm: XNNPACK on one thread (tfjs disables wasm threads in Node), so the step is bound by single-core conv throughput; attention runs as per-head 2-D matmuls because batched/transposed matmuls fall to a scalar loop here. On tfjs-node-gpu the attention takes the batched path (heads folded into batched matmuls), convs run on cuDNN, and the element-wise share of the step is larger relative to the much faster convs.`;
+    return `${common}. wasm: XNNPACK on ${threads} thread${threads === 1 ? '' : 's'} (the runner's default: one per core, through the runtime shim; stock tfjs runs one in Node), conv throughput bound; attention runs as per-head 2-D matmuls because batched/transposed matmuls fall to a scalar loop here. On tfjs-node-gpu the attention takes the batched path (heads folded into batched matmuls), convs run on cuDNN, and the element-wise share of the step is larger relative to the much faster convs.`;
   }
   return `${common}. Measured on ${backend}; attention takes the batched-matmul path.`;
 }

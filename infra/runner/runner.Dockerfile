@@ -6,6 +6,12 @@
 # tfjs-node-gpu 4.22.0 loads libtensorflow 2.9.1, built against CUDA 11.2 and cuDNN 8.1: the base image must match
 # (newer CUDA majors fail at load time with "libcudart.so.11.0: cannot open shared object file"). The host needs an
 # NVIDIA driver >= 460.32 and the NVIDIA container toolkit. Every build argument below can be overridden.
+#
+# Verification: at start the runner checks its backend against the shipped reference fixtures before reporting
+# ready (VERIFY_ON_START, default true; a failure stops it with "start-up verification failed ..."). On a new GPU
+# type, run the full-size check once and keep its report (about 10 GB of scratch in the temp folder):
+#   docker run --rm --gpus all --entrypoint node <image> bin/kandinsky.mjs verify --full
+# (docs/runner.md, "Verification", says how to read it).
 ARG CUDA_IMAGE=nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04
 ARG NODE_VERSION=20.19.5
 
@@ -56,6 +62,9 @@ COPY protocol/src protocol/src
 COPY gpu-runner/package.json gpu-runner/tsconfig.json gpu-runner/
 COPY gpu-runner/bin gpu-runner/bin
 COPY gpu-runner/src gpu-runner/src
+# The reference fixtures (40 MB): the start-up parity check runs the tiny ones before /readyz turns true, and
+# `kandinsky verify --full` regenerates the full-size components from the seeded manifests (docs/runner.md).
+COPY gpu-runner/fixtures gpu-runner/fixtures
 # Runner defaults for this image; everything else comes from the deployment (see docs/deploy.md).
 # libtensorflow 2.9 ships GPU kernels for compute capabilities up to 7.5 plus PTX for 8.0: on Ampere and newer GPUs the
 # driver JIT-compiles them at first use (minutes). CUDA_CACHE_PATH keeps the result on the cache volume.

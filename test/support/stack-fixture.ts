@@ -24,6 +24,9 @@ export async function startTestStack(opts: StackOptions = {}): Promise<Stack & {
     print: process.env.E2E_VERBOSE === '1' ? (line) => console.log(line) : undefined,
     ...opts,
     runnerEnv: {
+      // These tests are about the protocol and faults; the start-up parity check has its own tests
+      // (gpu-runner/src/service/runner-startup-check.test.ts) and would add ~15-60 s to every runner start here.
+      VERIFY_ON_START: 'false',
       LEASE_WAIT_MS: '2000',
       HEARTBEAT_INTERVAL_MS: '500',
       PROGRESS_INTERVAL_MS: '200',

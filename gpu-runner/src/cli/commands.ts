@@ -15,3 +15,9 @@ registerCommand(
   'make images: text2image, variation, fuse, img2img or inpaint, on converted weights',
   async () => (await import('./generate-command.js')).generateCommand,
 );
+
+registerCommand(
+  'verify',
+  'prove on this backend that the port computes Kandinsky 2.1 (tiny suite; --full: full-size seeded components)',
+  async () => (await import('./verify-command.js')).verifyCommand,
+);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
-import { FIXTURES, fixture, nchwToNhwc } from '../../test/helpers/tensors.js';
+import { nchwToNhwc, tinyCheckpoint, tinyFixture } from '../../test/helpers/tensors.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { writeSafetensors } from '../io/safetensors-writer.js';
 import { loadComponent } from '../models/load-component.js';
@@ -12,11 +12,13 @@ import { MemoryBudget, MemoryBudgetError } from '../tf/memory-budget.js';
 import { convertComponent } from './convert-component.js';
 import { convertModelFolder } from './convert-model-folder.js';
 
-const MOVQ = join(FIXTURES, 'movq', 'model');
+/** The tiny reference MoVQ as a diffusers checkpoint folder. */
+let MOVQ: string;
 let dir: string;
 
 beforeAll(async () => {
   await useTestBackend();
+  MOVQ = await tinyCheckpoint('movq');
   dir = await mkdtemp(join(tmpdir(), 'convert-'));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -45,8 +47,8 @@ describe('converter', () => {
     const size = (m: typeof m16) => Object.values(m.files).reduce((a, f) => a + f.bytes, 0);
     expect(size(m16)).toBeLessThan(size(m32) * 0.6);
     const movq = await loadComponent(out16);
-    const inputs = await fixture('movq', 'inputs.safetensors');
-    const outputs = await fixture('movq', 'outputs.safetensors');
+    const inputs = await tinyFixture('movq', 'inputs.safetensors');
+    const outputs = await tinyFixture('movq', 'outputs.safetensors');
     const z = nchwToNhwc(inputs.get('decode_input_latents')!);
     const image = movq.graphs.decoder.predict(z) as tf.Tensor;
     const expected = nchwToNhwc(outputs.get('decode_force_not_quantize.sample')!);

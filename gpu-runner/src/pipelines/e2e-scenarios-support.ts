@@ -1,11 +1,15 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { clipPreprocess, parseClipImageProcessorConfig } from '../image/clip-image-processor.js';
 import { prepareKeepMaskFromArray } from '../image/index.js';
+import { rasterFrom } from '../image/raster.js';
 import { createScheduler } from '../schedulers/create-scheduler.js';
-import { DdimScheduler } from '../schedulers/ddim-scheduler.js';
-import { DdpmScheduler } from '../schedulers/ddpm-scheduler.js';
+import type { Scheduler } from '../schedulers/scheduler.js';
+import type { RawSchedulerConfig } from '../schedulers/scheduler-config.js';
 import type { DecoderComponents, PriorComponents } from './components.js';
 import { runDecoder } from './decoder-stage.js';
-import { runFusePrior } from './fuse-stage.js';
+import { type FuseItem, runFusePrior } from './fuse-stage.js';
 import { runPrior } from './prior-stage.js';
 import type { TraceReplay } from './trace-replay-support.js';
 
@@ -16,9 +20,12 @@ export interface ScenarioComponents {
 }
 
 /**
- * One reference trace (`test/fixtures/<name>`) rerun through our pipeline stages with the trace's settings and its
- * random draws injected. `run` records every comparison in the trace (`trace.compare`) and releases what it made;
- * the test decides the tolerance (`pipelines.replay.test.ts`: fakes; `pipelines.models.test.ts`: real models).
+ * One reference trace (`<tiny set>/<name>`) rerun through our pipeline stages with its random draws injected. Every
+ * prompt, step count, guidance scale, size, strength, weight and scheduler setting comes from the trace's own
+ * `trace.json` (nothing about a particular fixture is written here), so any trace set the reference harness makes
+ * runs unchanged. `run` records every comparison in the trace (`trace.compare`) and releases what it made; the
+ * caller decides the tolerance (`pipelines.replay.test.ts`: fakes; `pipelines.models.test.ts` and
+ * `kandinsky verify`: real models).
  */
 export interface E2eScenario {
   name: string;
@@ -28,8 +35,36 @@ export interface E2eScenario {
   run(trace: TraceReplay, components: ScenarioComponents): Promise<void>;
 }
 
-/** The decoder scheduler config the trace was made with (diffusers keys). */
-const decoderConfig = (trace: TraceReplay) => (trace.meta.decoder as { scheduler: Record<string, unknown> }).scheduler;
+/** The settings of one stage as the harness records them (`prior` / `decoder` objects of trace.json). */
+interface StageMeta {
+  negative_prompt?: string | null;
+  num_inference_steps: number;
+  guidance_scale: number;
+  height?: number;
+  width?: number;
+  strength?: number;
+  scheduler?: RawSchedulerConfig;
+  unet?: string;
+}
+
+function need<T>(value: T | undefined | null, trace: TraceReplay, what: string): T {
+  if (value === undefined || value === null) throw new Error(`${trace.name}: trace.json has no ${what}`);
+  return value;
+}
+
+function stage(trace: TraceReplay, key: 'prior' | 'decoder'): StageMeta {
+  return need(trace.meta[key] as StageMeta | undefined, trace, `"${key}" settings`);
+}
+
+const prompt = (trace: TraceReplay) => need(trace.meta.prompt as string | undefined, trace, '"prompt"');
+
+/**
+ * The decoder scheduler a trace ran: DDPM when its config has a `variance_type` (the `ddpm_scheduler/` config of the
+ * hub repository), else DDIM, the decoder's default; the trace's config overrides Kandinsky's defaults.
+ */
+function decoderScheduler(config: RawSchedulerConfig | undefined): Scheduler {
+  return createScheduler(config && 'variance_type' in config ? 'ddpm' : 'ddim', config);
+}
 
 function initImage(trace: TraceReplay): tf.Tensor4D {
   return tf.tidy(
@@ -41,170 +76,215 @@ function initImage(trace: TraceReplay): tf.Tensor4D {
 async function decodeFromSavedEmbeds(
   trace: TraceReplay,
   decoder: DecoderComponents,
-  settings: Omit<Parameters<typeof runDecoder>[1], 'prompt' | 'imageEmbeds' | 'negativeImageEmbeds' | 'noise'>,
-  extra: tf.Tensor[] = [],
+  extra: { img2img?: boolean; inpaint?: boolean } = {},
 ): Promise<void> {
+  const settings = stage(trace, 'decoder');
   const imageEmbeds = trace.tensor('input.image_embeds') as tf.Tensor2D;
   const negativeImageEmbeds = trace.tensor('input.negative_image_embeds') as tf.Tensor2D;
-  const image = await runDecoder(decoder, {
-    ...settings,
-    prompt: trace.meta.prompt as string,
-    imageEmbeds,
-    negativeImageEmbeds,
-    noise: trace.noise,
-  });
-  trace.compare('final.image_np', image);
-  tf.dispose([image, imageEmbeds, negativeImageEmbeds, ...extra]);
+  const init = extra.img2img || extra.inpaint ? initImage(trace) : undefined;
+  try {
+    const image = await runDecoder(decoder, {
+      prompt: prompt(trace),
+      imageEmbeds,
+      negativeImageEmbeds,
+      height: need(settings.height, trace, 'decoder.height'),
+      width: need(settings.width, trace, 'decoder.width'),
+      steps: settings.num_inference_steps,
+      guidanceScale: settings.guidance_scale,
+      scheduler: trace.scheduler('decoder', decoderScheduler(settings.scheduler)),
+      noise: trace.noise,
+      ...(extra.img2img
+        ? { img2img: { image: init!, strength: need(settings.strength, trace, 'decoder.strength') } }
+        : {}),
+      ...(extra.inpaint
+        ? {
+            // The reference's ndarray mask path: binarize at 0.5, keep = 1 - mask.
+            inpaint: {
+              image: init!,
+              keepMask: prepareKeepMaskFromArray(
+                need(trace.tensors.get('input.mask_image'), trace, 'input.mask_image').data as Float32Array,
+              ),
+            },
+          }
+        : {}),
+    });
+    trace.compare('final.image_np', image);
+    image.dispose();
+  } finally {
+    tf.dispose([imageEmbeds, negativeImageEmbeds, ...(init ? [init] : [])]);
+  }
 }
 
-/** Prior then decoder, as the combined pipeline runs them on one noise stream. */
+/** Prior then decoder on one noise stream (the prior's draws, then the decoder's, as recorded). */
 async function priorThenDecoder(
   trace: TraceReplay,
   { prior, decoder }: ScenarioComponents,
   opts: {
-    negativePrompt?: string;
-    steps: number;
-    decoderScheduler: () => ReturnType<typeof createScheduler>;
+    prior: { negativePrompt?: string; steps: number; guidanceScale: number; scheduler?: RawSchedulerConfig };
+    decoder: { steps: number; guidanceScale: number; height: number; width: number; scheduler?: RawSchedulerConfig };
     compareEmbeds: boolean;
   },
 ): Promise<void> {
-  const prompt = trace.meta.prompt as string;
+  const text = prompt(trace);
   const embeds = await runPrior(prior, {
-    prompt,
-    negativePrompt: opts.negativePrompt,
+    prompt: text,
+    negativePrompt: opts.prior.negativePrompt,
     imagesPerPrompt: 1,
-    steps: opts.steps,
-    guidanceScale: 4,
+    steps: opts.prior.steps,
+    guidanceScale: opts.prior.guidanceScale,
     noise: trace.noise,
-    scheduler: trace.scheduler('prior', createScheduler('unclip')),
+    scheduler: trace.scheduler('prior', createScheduler('unclip', opts.prior.scheduler)),
   });
   if (opts.compareEmbeds) {
     trace.compare('final.image_embeds', embeds.imageEmbeds);
     trace.compare('final.negative_image_embeds', embeds.negativeImageEmbeds);
   }
   const image = await runDecoder(decoder, {
-    prompt,
+    prompt: text,
     ...embeds,
-    height: 64,
-    width: 64,
-    steps: opts.steps,
-    guidanceScale: 4,
-    scheduler: trace.scheduler('decoder', opts.decoderScheduler()),
+    height: opts.decoder.height,
+    width: opts.decoder.width,
+    steps: opts.decoder.steps,
+    guidanceScale: opts.decoder.guidanceScale,
+    scheduler: trace.scheduler('decoder', decoderScheduler(opts.decoder.scheduler)),
     noise: trace.noise,
   });
   trace.compare('final.image_np', image);
   tf.dispose([embeds.imageEmbeds, embeds.negativeImageEmbeds, image]);
 }
 
+/** Text-to-image with separately recorded prior and decoder settings (`prior` / `decoder` in trace.json). */
+function text2image(trace: TraceReplay, components: ScenarioComponents): Promise<void> {
+  const p = stage(trace, 'prior');
+  const d = stage(trace, 'decoder');
+  return priorThenDecoder(trace, components, {
+    prior: {
+      // null (the reference's default) = no negative prompt: the zero-image embedding is the negative.
+      negativePrompt: p.negative_prompt ?? undefined,
+      steps: p.num_inference_steps,
+      guidanceScale: p.guidance_scale,
+      scheduler: p.scheduler,
+    },
+    decoder: {
+      steps: d.num_inference_steps,
+      guidanceScale: d.guidance_scale,
+      height: need(d.height, trace, 'decoder.height'),
+      width: need(d.width, trace, 'decoder.width'),
+      scheduler: d.scheduler,
+    },
+    compareEmbeds: true,
+  });
+}
+
+/**
+ * The CLIP pixels of an image item of `interpolate`: the trace's input image through our CLIP image processor, with
+ * the tiny set's processor config (`image_encoder/meta.json`), so preprocessing is checked too (the trace compares
+ * them with what the reference fed its image encoder).
+ */
+async function clipPixels(trace: TraceReplay): Promise<tf.Tensor4D> {
+  const meta = JSON.parse(await readFile(join(trace.root, 'image_encoder', 'meta.json'), 'utf8'));
+  const config = parseClipImageProcessorConfig(
+    need(meta.image_processor, trace, 'image_encoder/meta.json image_processor'),
+  );
+  const input = need(trace.tensors.get('input.image_uint8_HWC'), trace, 'input.image_uint8_HWC');
+  const [height, width, channels] = input.shape;
+  const out = clipPreprocess(rasterFrom(width, height, channels, Uint8Array.from(input.data)), config);
+  return tf.tensor4d(out.pixels, [1, out.height, out.width, 3]);
+}
+
 /** Every whole-pipeline trace of the reference harness. */
 export const E2E_SCENARIOS: E2eScenario[] = [
-  ...(
-    [
-      ['e2e_text2img', undefined],
-      ['e2e_text2img_negprompt', ''],
-    ] as const
-  ).map(
-    ([name, negativePrompt]): E2eScenario => ({
-      name,
-      title: `prior (negative ${negativePrompt === undefined ? 'zero-image embedding' : 'prompt ""'}) then DDIM decoder`,
-      unet: 'unet',
-      run: (trace, components) =>
-        priorThenDecoder(trace, components, {
-          negativePrompt,
-          steps: 5,
-          decoderScheduler: () => new DdimScheduler(decoderConfig(trace)),
-          compareEmbeds: true,
-        }),
-    }),
-  ),
+  {
+    name: 'e2e_text2img',
+    title: 'prior (negative: zero-image embedding) then DDIM decoder',
+    unet: 'unet',
+    run: text2image,
+  },
+  {
+    name: 'e2e_text2img_negprompt',
+    title: 'prior with a negative prompt (run through the prior too) then DDIM decoder',
+    unet: 'unet',
+    run: text2image,
+  },
   {
     name: 'e2e_text2img_ddpm',
     title: 'DDPM learned_range decoder (variance channels kept, dynamic thresholding)',
     unet: 'unet',
-    run: (trace, { decoder }) =>
-      decodeFromSavedEmbeds(trace, decoder, {
-        height: 64,
-        width: 64,
-        steps: 4,
-        guidanceScale: 4,
-        scheduler: trace.scheduler('decoder', new DdpmScheduler(decoderConfig(trace))),
-      }),
+    run: (trace, { decoder }) => decodeFromSavedEmbeds(trace, decoder),
   },
   {
     name: 'e2e_img2img',
-    title: 'strength 0.3 of 10 steps (noised to t=298 with the pipeline betas, loop 201, 101, 1)',
+    title: 'img2img: noised to int(1000·strength)-2 with the pipeline betas, then the tail of the schedule',
     unet: 'unet',
-    run: (trace, { decoder }) => {
-      const init = initImage(trace);
-      return decodeFromSavedEmbeds(
-        trace,
-        decoder,
-        {
-          height: 64,
-          width: 64,
-          steps: 10,
-          guidanceScale: 7,
-          scheduler: trace.scheduler('decoder', new DdimScheduler(decoderConfig(trace))),
-          img2img: { image: init, strength: 0.3 },
-        },
-        [init],
-      );
-    },
+    run: (trace, { decoder }) => decodeFromSavedEmbeds(trace, decoder, { img2img: true }),
   },
   {
     name: 'e2e_inpaint',
     title: '9-channel input [latents, masked latents, eroded keep-mask], white = repaint',
     unet: 'unet_inpaint',
-    run: (trace, { decoder }) => {
-      const init = initImage(trace);
-      // The reference's ndarray mask path: binarize at 0.5, keep = 1 - mask.
-      const keepMask = prepareKeepMaskFromArray(trace.tensors.get('input.mask_image')!.data as Float32Array);
-      return decodeFromSavedEmbeds(
-        trace,
-        decoder,
-        {
-          height: 64,
-          width: 64,
-          steps: 5,
-          guidanceScale: 4,
-          scheduler: trace.scheduler('decoder', new DdimScheduler(decoderConfig(trace))),
-          inpaint: { image: init, keepMask },
-        },
-        [init],
-      );
-    },
+    run: (trace, { decoder }) => decodeFromSavedEmbeds(trace, decoder, { inpaint: true }),
   },
   {
     name: 'e2e_combined',
-    title: 'one noise stream shared by prior and decoder (3 + 3 steps)',
+    title: 'one noise stream shared by prior and decoder (combined pipeline defaults: DDIM decoder)',
     unet: 'unet',
-    run: (trace, components) =>
-      priorThenDecoder(trace, components, {
-        steps: 3,
-        decoderScheduler: () => createScheduler('ddim'),
+    run: (trace, components) => {
+      const m = trace.meta as Record<string, number | undefined>;
+      return priorThenDecoder(trace, components, {
+        prior: {
+          steps: need(m.prior_num_inference_steps, trace, 'prior_num_inference_steps'),
+          guidanceScale: need(m.prior_guidance_scale, trace, 'prior_guidance_scale'),
+        },
+        decoder: {
+          steps: need(m.num_inference_steps, trace, 'num_inference_steps'),
+          guidanceScale: need(m.guidance_scale, trace, 'guidance_scale'),
+          height: need(m.height, trace, 'height'),
+          width: need(m.width, trace, 'width'),
+        },
         compareEmbeds: false,
-      }),
+      });
+    },
   },
   {
     name: 'e2e_prior_interpolate',
-    title: '0.3 · prior(text) + 0.7 · CLIP(image); negative from the prior run for ""',
+    title:
+      'interpolate: weighted prior(text) and CLIP(image) items; negative from the prior run of the negative prompt',
     unet: 'unet',
     run: async (trace, { prior }) => {
-      const pixels = trace.tensor('prior.image_encoder.001.arg0') as tf.Tensor4D;
-      const result = await runFusePrior(prior, {
-        items: [
-          { type: 'text', text: 'a red cat, 4k photo', weight: 0.3 },
-          { type: 'image', pixels, weight: 0.7 },
-        ],
-        negativePrompt: '',
-        imagesPerPrompt: 1,
-        steps: 3,
-        guidanceScale: 4,
-        noise: trace.noise,
-      });
-      trace.compare('final.image_embeds', result.imageEmbeds);
-      trace.compare('final.negative_image_embeds', result.negativeImageEmbeds);
-      tf.dispose([pixels, result.imageEmbeds, result.negativeImageEmbeds]);
+      const m = trace.meta as {
+        images_and_prompts?: string[];
+        weights?: number[];
+        num_inference_steps?: number;
+        guidance_scale?: number;
+        negative_prompt?: string | null;
+      };
+      const entries = need(m.images_and_prompts, trace, 'images_and_prompts');
+      const weights = need(m.weights, trace, 'weights');
+      // The harness records an image item as a "<PIL …>" placeholder; the image itself is `input.image_uint8_HWC`.
+      const isImage = (e: string) => e.startsWith('<PIL');
+      if (entries.filter(isImage).length > 1)
+        throw new Error(`${trace.name}: more than one image item is not supported`);
+      const pixels = entries.some(isImage) ? await clipPixels(trace) : undefined;
+      try {
+        const items: FuseItem[] = entries.map((e, i) =>
+          isImage(e)
+            ? { type: 'image', pixels: pixels!, weight: weights[i] }
+            : { type: 'text', text: e, weight: weights[i] },
+        );
+        const result = await runFusePrior(prior, {
+          items,
+          negativePrompt: m.negative_prompt ?? undefined,
+          imagesPerPrompt: 1,
+          steps: need(m.num_inference_steps, trace, 'num_inference_steps'),
+          guidanceScale: need(m.guidance_scale, trace, 'guidance_scale'),
+          noise: trace.noise,
+        });
+        trace.compare('final.image_embeds', result.imageEmbeds);
+        trace.compare('final.negative_image_embeds', result.negativeImageEmbeds);
+        tf.dispose([result.imageEmbeds, result.negativeImageEmbeds]);
+      } finally {
+        pixels?.dispose();
+      }
     },
   },
 ];

@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
-import { FIXTURES, fixture } from '../../test/helpers/tensors.js';
+import { TINY, tinyFixture } from '../../test/helpers/tensors.js';
 import { loadClipTokenizer, loadXlmRobertaTokenizer, type PromptTokenizer } from '../tokenizers/index.js';
 import type { DecoderComponents, PriorComponents } from './components.js';
 import { E2E_SCENARIOS } from './e2e-scenarios-support.js';
@@ -19,13 +20,19 @@ const TOL = 2e-6;
 let clipTokenizer: PromptTokenizer;
 let xlmrTokenizer: PromptTokenizer;
 let clipStats: { mean: tf.Tensor; std: tf.Tensor };
+let priorTextLength: number;
+let clipImageSize: number;
 
 beforeAll(async () => {
   await useTestBackend();
-  clipTokenizer = await loadClipTokenizer(join(FIXTURES, 'tokenizers', 'clip_tiny'));
-  xlmrTokenizer = await loadXlmRobertaTokenizer(join(FIXTURES, 'tokenizers', 'xlmr_tiny'));
+  clipTokenizer = await loadClipTokenizer(join(TINY, 'tokenizers', 'clip_tiny'));
+  xlmrTokenizer = await loadXlmRobertaTokenizer(join(TINY, 'tokenizers', 'xlmr_tiny'));
+  // The fakes take the set's own sizes: the prior's text length and the image processor's crop.
+  priorTextLength = JSON.parse(readFileSync(join(TINY, 'prior', 'config.json'), 'utf8')).num_embeddings;
+  clipImageSize = JSON.parse(readFileSync(join(TINY, 'image_encoder', 'meta.json'), 'utf8')).image_processor.crop_size
+    .height;
   // The fake prior's post_process_latents uses the tiny prior's own clip_mean / clip_std.
-  const weights = await fixture('prior', 'model', 'diffusion_pytorch_model.safetensors');
+  const weights = await tinyFixture('prior', 'weights.safetensors');
   const stat = (k: string) => tf.tensor(weights.get(k)!.data, weights.get(k)!.shape);
   clipStats = { mean: stat('clip_mean'), std: stat('clip_std') };
 });
@@ -35,8 +42,11 @@ function priorComponents(trace: TraceReplay): PriorComponents {
   return {
     tokenizer: clipTokenizer,
     textEncoder: fakes.priorTextEncoder,
-    prior: fakes.prior((x) => tf.tidy(() => tf.add(tf.mul(x, clipStats.std), clipStats.mean)) as tf.Tensor2D, 12),
-    imageEncoder: fakes.imageEncoder(28),
+    prior: fakes.prior(
+      (x) => tf.tidy(() => tf.add(tf.mul(x, clipStats.std), clipStats.mean)) as tf.Tensor2D,
+      priorTextLength,
+    ),
+    imageEncoder: fakes.imageEncoder(clipImageSize),
   };
 }
 

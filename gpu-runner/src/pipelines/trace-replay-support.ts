@@ -1,6 +1,7 @@
 /**
- * Test support: replays a reference pipeline trace (`test/fixtures/e2e_*`: every model call's inputs and outputs,
- * every scheduler step and every random draw of a diffusers run) against this port's pipelines.
+ * Replays a reference pipeline trace (`e2e_*` of the tiny fixture set: every model call's inputs and outputs, every
+ * scheduler step and every random draw of a diffusers run) against this port's pipelines. Used by the pipeline
+ * parity tests and by `kandinsky verify` (whole-run checks), so it ships with the package.
  *
  * - {@link TraceReplay.fakes} are model fakes that check each call against the recorded one (call order, number of
  *   random draws made so far, every input within tolerance) and return the recorded outputs, so the pipeline logic
@@ -9,14 +10,15 @@
  *   they are from the reference, for whole-run parity with the converted tiny models.
  * - {@link TraceReplay.scheduler} wraps a scheduler and checks each step's inputs and outputs.
  */
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { FIXTURES, fixture } from '../../test/helpers/tensors.js';
-import type { HostTensor } from '../io/safetensors.js';
+import { type HostTensor, readSafetensors } from '../io/safetensors.js';
 import type { NoiseSource } from '../random/noise-source.js';
 import { ReplayNoise } from '../random/replay-noise.js';
+import { SeededNoise } from '../random/seeded-noise.js';
 import type { Scheduler, SchedulerStepInput, SchedulerStepOutput } from '../schedulers/scheduler.js';
+import { tinyFixtures } from '../verify/fixture-root.js';
 import type {
   DecoderTextEncoder,
   DecoderUNet,
@@ -27,6 +29,16 @@ import type {
   PriorTextEncoder,
   UNetInputs,
 } from './components.js';
+
+/** The trace's recorded draws, `randn.000` first. */
+function drawNames(tensors: Map<string, HostTensor>): string[] {
+  return [...tensors.keys()].filter((k) => /^randn\.\d+$/.test(k)).sort();
+}
+
+function requireSeed(seed: unknown, what: string): number {
+  if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new Error(`${what} is missing from trace.json`);
+  return seed;
+}
 
 interface TraceCall {
   call: string;
@@ -56,33 +68,115 @@ export function hostToOurs(t: HostTensor, key = ''): tf.Tensor {
   });
 }
 
+/** How a trace is loaded. */
+export interface TraceLoadOptions {
+  /** The tiny fixture set holding `<name>/trace.json` (default: the active set, see `verify/fixture-root.ts`). */
+  root?: string;
+  /**
+   * Replaces each replayed random draw (in order, `index` 0 first) by what this returns. `kandinsky verify` multiplies
+   * them by `1 + 1e-6·N(0, 1)`: rerunning a trace that way measures how far float32-sized input changes move each
+   * checked tensor (the run's own sensitivity).
+   */
+  perturbDraws?: (draw: Float32Array, index: number) => Float32Array;
+  /** Keep a copy of every compared tensor of ours (`outputs`), e.g. to compare two runs. */
+  record?: boolean;
+}
+
+/** A generator stream of the trace: its seed (from trace.json) and which recorded draws (`randn.NNN`) it made. */
+export interface SeedStream {
+  /** `prior` or `decoder` when the stages had their own generators, else `pipeline`. */
+  stage: 'prior' | 'decoder' | 'pipeline';
+  seed: number;
+  draws: number[];
+}
+
 export class TraceReplay {
   /** Largest |ours - reference| per checked tensor name (inputs of calls, scheduler inputs/outputs). */
   readonly errors = new Map<string, number>();
   /** The same divided by max(1, max |reference|): the error relative to the tensor's scale. */
   readonly relativeErrors = new Map<string, number>();
+  /** max(1, max |reference|) per checked tensor name. */
+  readonly scales = new Map<string, number>();
+  /** With `record`: our values of every checked tensor (the last comparison of each name). */
+  readonly outputs = new Map<string, Float32Array>();
   /** Problems that are not numeric (order, shapes, draw counts); a correct run leaves this empty. */
   readonly problems: string[] = [];
   readonly noise: CountingNoise;
   private readonly modelCalls: TraceCall[];
   private next = 0;
 
+  private readonly record: boolean;
+
   private constructor(
     readonly name: string,
+    /** The tiny fixture set this trace came from (its other folders hold e.g. the image processor config). */
+    readonly root: string,
     readonly meta: Record<string, unknown> & { calls: TraceCall[] },
     readonly tensors: Map<string, HostTensor>,
+    opts: TraceLoadOptions,
   ) {
+    this.record = opts.record ?? false;
     this.modelCalls = meta.calls.filter((c) => !/scheduler\.step|add_noise/.test(c.call));
-    const draws = [...tensors.keys()]
-      .filter((k) => /^randn\.\d+$/.test(k))
-      .sort()
-      .map((k) => ({ shape: tensors.get(k)!.shape, data: tensors.get(k)!.data as Float32Array }));
+    const draws = drawNames(tensors).map((k, i) => {
+      const data = tensors.get(k)!.data as Float32Array;
+      return { shape: tensors.get(k)!.shape, data: opts.perturbDraws ? opts.perturbDraws(data, i) : data };
+    });
     this.noise = new CountingNoise(new ReplayNoise(draws));
   }
 
-  static async load(name: string): Promise<TraceReplay> {
-    const meta = JSON.parse(readFileSync(join(FIXTURES, name, 'trace.json'), 'utf8'));
-    return new TraceReplay(name, meta, await fixture(name, 'trace.safetensors'));
+  static async load(name: string, opts: TraceLoadOptions = {}): Promise<TraceReplay> {
+    const root = opts.root ?? tinyFixtures();
+    const meta = JSON.parse(await readFile(join(root, name, 'trace.json'), 'utf8'));
+    return new TraceReplay(name, root, meta, await readSafetensors(join(root, name, 'trace.safetensors')), opts);
+  }
+
+  /**
+   * The trace's generator streams, from its metadata: a prior and a decoder generator each seeded with their own
+   * `generator_seed` (and listing their `randn_indices`), or one generator (`generator_seed`) that made every draw.
+   */
+  seedStreams(): SeedStream[] {
+    const stage = (k: string) => this.meta[k] as { generator_seed?: number; randn_indices?: number[] } | undefined;
+    const prior = stage('prior');
+    const decoder = stage('decoder');
+    const all = drawNames(this.tensors).map((_, i) => i);
+    if (prior?.randn_indices && decoder?.randn_indices) {
+      return [
+        {
+          stage: 'prior',
+          seed: requireSeed(prior.generator_seed, `${this.name}: prior.generator_seed`),
+          draws: prior.randn_indices,
+        },
+        {
+          stage: 'decoder',
+          seed: requireSeed(decoder.generator_seed, `${this.name}: decoder.generator_seed`),
+          draws: decoder.randn_indices,
+        },
+      ];
+    }
+    const seed = (this.meta.generator_seed as number | undefined) ?? decoder?.generator_seed ?? prior?.generator_seed;
+    return [{ stage: 'pipeline', seed: requireSeed(seed, `${this.name}: generator_seed`), draws: all }];
+  }
+
+  /**
+   * How far `SeededNoise(seed)` is from every recorded draw of each of the trace's generator streams (max abs), i.e.
+   * whether this port turns the metadata's seeds into the reference's random numbers.
+   */
+  drawsFromSeeds(): { stage: SeedStream['stage']; seed: number; draws: number; maxAbsDiff: number }[] {
+    const names = drawNames(this.tensors);
+    return this.seedStreams().map(({ stage, seed, draws }) => {
+      const noise = new SeededNoise(seed);
+      let maxAbsDiff = 0;
+      for (const i of draws) {
+        const recorded = this.tensors.get(names[i]);
+        if (!recorded) throw new Error(`${this.name}: metadata lists draw ${i}, the trace has ${names.length}`);
+        const ours = noise.normalValues(recorded.data.length);
+        for (let j = 0; j < ours.length; j++) {
+          const d = Math.abs(ours[j] - recorded.data[j]);
+          if (d > maxAbsDiff || Number.isNaN(d)) maxAbsDiff = d;
+        }
+      }
+      return { stage, seed, draws: draws.length, maxAbsDiff };
+    });
   }
 
   /** A saved tensor in our layout (the caller owns it). */
@@ -121,8 +215,16 @@ export class TraceReplay {
         tf.max(tf.abs(tf.sub(tf.cast(ours, 'float32'), expected))).dataSync()[0],
         Math.max(1, tf.max(tf.abs(expected)).dataSync()[0]),
       ]);
-      this.errors.set(label, Math.max(this.errors.get(label) ?? 0, err));
-      this.relativeErrors.set(label, Math.max(this.relativeErrors.get(label) ?? 0, err / scale));
+      // Math.max keeps a NaN: a kernel that produced one must fail, whatever later comparisons give.
+      const worst = (prev: number | undefined, v: number) => (prev === undefined ? v : Math.max(prev, v));
+      this.errors.set(label, worst(this.errors.get(label), err));
+      this.relativeErrors.set(label, worst(this.relativeErrors.get(label), err / scale));
+      this.scales.set(label, scale);
+      if (this.record)
+        this.outputs.set(
+          label,
+          tf.tidy(() => tf.cast(ours, 'float32').dataSync() as Float32Array),
+        );
     }
     expected.dispose();
   }

@@ -40,6 +40,13 @@ export const runnerEnvSchema = z.object({
   KANDINSKY_MODEL_CACHE: z.string().min(1).default('.cache/kandinsky-model'),
   /** Force a TF.js backend; by default the fastest available one is chosen. */
   KANDINSKY_BACKEND: z.enum(BACKENDS).optional(),
+  /** wasm backend threads: `auto` (one per core; the default while VERIFY_ON_START is on) or a count from 1 to 8. */
+  KANDINSKY_WASM_THREADS: z
+    .string()
+    .regex(/^(auto|[1-8])$/, 'KANDINSKY_WASM_THREADS must be auto or an integer from 1 to 8')
+    .optional(),
+  /** Fixture root of the start-up check (default: the fixtures shipped with the runner, gpu-runner/fixtures). */
+  KANDINSKY_FIXTURES: z.string().min(1).optional(),
   /** S3-compatible storage for input images and results. */
   S3_ENDPOINT: url('S3_ENDPOINT'),
   S3_REGION: z.string().min(1).default('us-east-1'),
@@ -86,6 +93,14 @@ export const runnerEnvSchema = z.object({
   SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(25_000),
   /** Run one small generation after loading so the first job does not pay for kernel compilation. */
   WARMUP: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
+  /**
+   * Run the tiny reference parity check (`kandinsky verify`'s tiny suite) on the backend before reporting ready, and
+   * refuse to start when it fails. On wasm it also keeps one thread per core only if the threaded backend passes.
+   */
+  VERIFY_ON_START: z
     .enum(['true', 'false', '1', '0'])
     .default('true')
     .transform((v) => v === 'true' || v === '1'),

@@ -1,3 +1,4 @@
+import { StartupVerificationError } from '../verify/startup-check.js';
 import { RunnerConfigError } from './config.js';
 import { startRunnerService } from './runner-service.js';
 
@@ -10,8 +11,8 @@ async function main(): Promise<number> {
   try {
     service = await startRunnerService();
   } catch (err) {
-    const message =
-      err instanceof RunnerConfigError ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
+    const plain = err instanceof RunnerConfigError || err instanceof StartupVerificationError;
+    const message = plain ? (err as Error).message : `${(err as Error).name}: ${(err as Error).message}`;
     process.stderr.write(`kandinsky runner: cannot start: ${message}\n`);
     return 1;
   }

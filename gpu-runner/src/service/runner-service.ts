@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { type BackendInfo, initBackend } from '../tf/backend.js';
+import { wasmThreadsFromEnv } from '../tf/wasm-threads.js';
 import { loadRunnerConfig, type RunnerConfig } from './config.js';
 import { EdgeClient } from './edge-client.js';
 import { HealthServer } from './health-server.js';
@@ -50,6 +51,7 @@ export async function startRunnerService(opts: StartOptions = {}): Promise<Runne
   let loopFailed = false;
   let backendInfo: BackendInfo | undefined;
   let modelDescription = 'loading';
+  let verification: 'pending' | 'running' | 'passed' | 'skipped' = 'pending';
   const health = new HealthServer({
     live: () => !loopFailed,
     ready: () => ready && !draining,
@@ -57,6 +59,7 @@ export async function startRunnerService(opts: StartOptions = {}): Promise<Runne
       runner: config.RUNNER_ID,
       backend: backendInfo?.choice ?? null,
       model: modelDescription,
+      verification,
       busy: worker?.busy ?? false,
       draining,
     }),
@@ -65,7 +68,24 @@ export async function startRunnerService(opts: StartOptions = {}): Promise<Runne
   const healthPort = await health.listen(config.PORT, config.HOST);
   log.info('health server listening', { port: healthPort });
   try {
-    backendInfo = await initBackend({ prefer: config.KANDINSKY_BACKEND, log: (msg) => log.info(msg) });
+    // wasm gets one thread per core only when the start-up check can vouch for it.
+    backendInfo = await initBackend({
+      prefer: config.KANDINSKY_BACKEND,
+      wasmThreads:
+        wasmThreadsFromEnv({ KANDINSKY_WASM_THREADS: config.KANDINSKY_WASM_THREADS }) ??
+        (config.VERIFY_ON_START ? 'auto' : 1),
+      log: (msg) => log.info(msg),
+    });
+    if (config.VERIFY_ON_START) {
+      verification = 'running';
+      const { verifyOnStart } = await import('../verify/startup-check.js');
+      const fixtures = config.KANDINSKY_FIXTURES ? { KANDINSKY_FIXTURES: config.KANDINSKY_FIXTURES } : {};
+      backendInfo = (await verifyOnStart(log, { ...process.env, ...fixtures })).backend;
+      verification = 'passed';
+    } else {
+      verification = 'skipped';
+      log.warn('start-up parity check skipped (VERIFY_ON_START=false): this backend is serving unverified');
+    }
     metrics.backend.set({ backend: backendInfo.choice, tf_backend: backendInfo.tfBackend }, 1);
     const s3 = createS3Client({
       endpoint: config.S3_ENDPOINT,

@@ -20,8 +20,12 @@ describe('backend selection', () => {
     expect(info.choice).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
     expect(lines[0]).toMatch(/^tfjs backend: cpu/);
-    await initBackend({ prefer: 'wasm' });
+    expect(info.threads).toBe(1);
+    const wasm = await initBackend({ prefer: 'wasm', log: (m) => lines.push(m) });
     expect(tf.getBackend()).toBe('wasm');
+    // Tests run the stock single-threaded build unless a caller asks for more (the runner asks for 'auto').
+    expect(wasm.threads).toBe(1);
+    expect(lines[1]).toMatch(/^tfjs backend: wasm \(wasm, 1 thread\)/);
   });
 
   it('rejects an unknown choice and fails clearly when a forced backend is unavailable', async () => {

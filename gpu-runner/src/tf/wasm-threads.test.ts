@@ -1,29 +1,41 @@
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
 import {
+  coresForWasm,
   MAX_WASM_THREADS,
+  reinitialiseWasmBackend,
+  resolveWasmThreads,
   setWasmBackendWithThreads,
   wasmPthreadsStarted,
+  wasmThreadCount,
   wasmThreadsFromEnv,
 } from './wasm-threads.js';
 
 describe('KANDINSKY_WASM_THREADS parsing', () => {
-  it('is off when unset or empty and accepts 1..8', () => {
+  it('leaves the default to the caller when unset or empty, and accepts auto and 1..8', () => {
     expect(wasmThreadsFromEnv({})).toBeUndefined();
     expect(wasmThreadsFromEnv({ KANDINSKY_WASM_THREADS: ' ' })).toBeUndefined();
     expect(wasmThreadsFromEnv({ KANDINSKY_WASM_THREADS: '2' })).toBe(2);
     expect(wasmThreadsFromEnv({ KANDINSKY_WASM_THREADS: String(MAX_WASM_THREADS) })).toBe(8);
+    expect(wasmThreadsFromEnv({ KANDINSKY_WASM_THREADS: 'auto' })).toBe('auto');
   });
 
   it('rejects anything else by name', () => {
-    for (const bad of ['0', '9', '-1', '1.5', 'two', '2x']) {
+    for (const bad of ['0', '9', '-1', '1.5', 'two', '2x', 'AUTO']) {
       expect(() => wasmThreadsFromEnv({ KANDINSKY_WASM_THREADS: bad })).toThrow(
-        /KANDINSKY_WASM_THREADS must be an integer from 1 to 8/,
+        /KANDINSKY_WASM_THREADS must be auto or an integer from 1 to 8/,
       );
     }
+  });
+
+  it('auto is one thread per core this process may use, within 1..8', () => {
+    expect(resolveWasmThreads('auto')).toBe(Math.min(8, availableParallelism()));
+    expect(coresForWasm()).toBe(resolveWasmThreads('auto'));
+    expect(resolveWasmThreads(3)).toBe(3);
   });
 });
 
@@ -37,6 +49,21 @@ describe('wasm backend with 2 threads', () => {
     // Switching back with the same count is fine; another count cannot be had any more.
     expect(await setWasmBackendWithThreads(2)).toBe(true);
     await expect(setWasmBackendWithThreads(3)).rejects.toThrow(/already initialised with 2 thread/);
+  });
+
+  it('restarts with another thread count once no tensor is left on it, and refuses while one is', async () => {
+    await setWasmBackendWithThreads(2);
+    const kept = tf.ones([4]);
+    await expect(reinitialiseWasmBackend(1)).rejects.toThrow(/tensors still live on it/);
+    kept.dispose();
+    expect(await reinitialiseWasmBackend(1)).toBe(true);
+    expect([wasmThreadCount(), getThreadsCount()]).toEqual([1, 1]);
+    const [a, b] = [tf.ones([2, 3]), tf.ones([3, 2])];
+    const c = tf.matMul(a, b);
+    expect(Array.from(await c.data())).toEqual([3, 3, 3, 3]);
+    tf.dispose([a, b, c]);
+    expect(await reinitialiseWasmBackend(2)).toBe(true);
+    expect([wasmThreadCount(), getThreadsCount()]).toEqual([2, 2]);
   });
 
   it('computes a threaded matmul and conv exactly (closed-form expectations)', async () => {

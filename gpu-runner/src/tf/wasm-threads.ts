@@ -14,30 +14,57 @@
  *
  * All three depend on internals of tfjs-backend-wasm 4.22.0; {@link setWasmBackendWithThreads} verifies the outcome
  * (`getThreadsCount()`) and throws when it does not hold, so an upgrade that breaks the workaround fails loudly.
+ * Whether the threaded backend computes the right numbers is checked by the runner's start-up parity check
+ * (`src/verify/startup-check.ts`), which keeps threads on only when it passes.
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { Worker as NodeWorker, type WorkerOptions } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 
-/** The environment variable that opts into threads: an integer 1..{@link MAX_WASM_THREADS}; unset or empty = off. */
+/**
+ * The environment variable that sets the wasm thread count: `auto` (one per core, see {@link coresForWasm}) or an
+ * integer 1..{@link MAX_WASM_THREADS}; unset or empty = the caller's default. The runner and `kandinsky verify`
+ * default to `auto` (the runner keeps it only when its start-up parity check passes); tests default to 1.
+ */
 export const WASM_THREADS_ENV = 'KANDINSKY_WASM_THREADS';
 
 /** tfjs-backend-wasm pre-creates 8 pthread workers and never lets XNNPACK use more. */
 export const MAX_WASM_THREADS = 8;
 
+/** What a caller may ask for: a count, or `auto`. */
+export type WasmThreadsSetting = number | 'auto';
+
 /**
- * Reads the thread count from {@link WASM_THREADS_ENV}. Returns `undefined` when threads are off (unset or empty);
- * throws on anything but an integer in 1..{@link MAX_WASM_THREADS}.
+ * Reads {@link WASM_THREADS_ENV}. Returns `undefined` when unset or empty (the caller's default applies), `'auto'`,
+ * or the count; throws on anything but `auto` or an integer in 1..{@link MAX_WASM_THREADS}.
  */
-export function wasmThreadsFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+export function wasmThreadsFromEnv(env: NodeJS.ProcessEnv = process.env): WasmThreadsSetting | undefined {
   const raw = env[WASM_THREADS_ENV]?.trim();
   if (raw === undefined || raw === '') return undefined;
+  if (raw === 'auto') return 'auto';
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || n < 1 || n > MAX_WASM_THREADS) {
-    throw new Error(`${WASM_THREADS_ENV} must be an integer from 1 to ${MAX_WASM_THREADS}; got "${raw}"`);
+    throw new Error(`${WASM_THREADS_ENV} must be auto or an integer from 1 to ${MAX_WASM_THREADS}; got "${raw}"`);
   }
   return n;
+}
+
+/** One XNNPACK thread per core this process may use, at most {@link MAX_WASM_THREADS}. */
+export function coresForWasm(): number {
+  return Math.max(1, Math.min(MAX_WASM_THREADS, os.availableParallelism()));
+}
+
+/** A setting as a count (`auto` = {@link coresForWasm}). */
+export function resolveWasmThreads(setting: WasmThreadsSetting): number {
+  return setting === 'auto' ? coresForWasm() : setting;
+}
+
+let activeThreads = 1;
+
+/** XNNPACK threads of the wasm backend this process initialised last (1 when it runs the stock build). */
+export function wasmThreadCount(): number {
+  return activeThreads;
 }
 
 const requireFromHere = createRequire(import.meta.url);
@@ -153,6 +180,7 @@ export async function setWasmBackendWithThreads(threads: number): Promise<boolea
     // Already initialised in this process: only switching back is possible.
     const ok = await tf.setBackend('wasm');
     const actual = getThreadsCount();
+    if (ok) activeThreads = actual;
     if (ok && actual !== threads) {
       throw new Error(
         `the wasm backend was already initialised with ${actual} thread(s); ${threads} must be requested before its first use`,
@@ -172,5 +200,38 @@ export async function setWasmBackendWithThreads(threads: number): Promise<boolea
   if (actual !== threads) {
     throw new Error(`asked tfjs-backend-wasm for ${threads} thread(s) but it runs ${actual}`);
   }
+  activeThreads = actual;
   return true;
+}
+
+/** Selects the stock single-threaded wasm backend (what tfjs does in Node by default). */
+export async function setWasmBackendSingleThreaded(): Promise<boolean> {
+  await import('@tensorflow/tfjs-backend-wasm');
+  if (tf.engine().registry.wasm !== undefined && activeThreads !== 1) {
+    throw new Error(`the wasm backend was already initialised with ${activeThreads} threads`);
+  }
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  const ok = await tf.setBackend('wasm');
+  if (ok) activeThreads = 1;
+  return ok;
+}
+
+/**
+ * Replaces an initialised wasm backend by a fresh one with `threads` threads (1 = the stock single-threaded build):
+ * threads are fixed when the backend initialises, so this drops the instance (its heap and pthreads) and
+ * initialises the registered factory again. Every tensor must have been disposed first; throws if one is left on
+ * the wasm backend, since it would point into the dropped heap.
+ */
+export async function reinitialiseWasmBackend(threads: number): Promise<boolean> {
+  const engine = tf.engine();
+  const registered = engine.registryFactory.wasm;
+  if (!registered) throw new Error('the wasm backend is not registered');
+  const instance = engine.registry.wasm;
+  if (instance && instance.numDataIds() > 0) {
+    throw new Error(`cannot restart the wasm backend: ${instance.numDataIds()} tensors still live on it`);
+  }
+  tf.removeBackend('wasm');
+  tf.registerBackend('wasm', registered.factory, registered.priority);
+  activeThreads = 1;
+  return threads === 1 ? setWasmBackendSingleThreaded() : setWasmBackendWithThreads(threads);
 }

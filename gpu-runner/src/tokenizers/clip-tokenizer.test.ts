@@ -2,9 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { SHIPPED_FIXTURES, tinyFixtures } from '../verify/fixture-root.js';
 import { loadClipTokenizer } from './clip-tokenizer.js';
 
-const FIXTURES = fileURLToPath(new URL('../../test/fixtures/tokenizers', import.meta.url));
+// The harness's reference cases run on the active tiny set's tokenizer (KANDINSKY_FIXTURES moves both); the
+// extended cases were made for the shipped tiny vocabulary and use it.
+const REFERENCE = join(tinyFixtures(), 'tokenizers');
+const SHIPPED = join(SHIPPED_FIXTURES, 'kandinsky21-tiny', 'tokenizers');
+const EXTENDED = fileURLToPath(new URL('../../test/fixtures/tokenizers', import.meta.url));
 
 /** Reference outputs of transformers' CLIPTokenizer (slow, no ftfy) on the tiny vocabulary, max_length 12. */
 interface ReferenceCase {
@@ -13,14 +18,14 @@ interface ReferenceCase {
   attention_mask: number[];
   tokens?: string[];
 }
-const cases = JSON.parse(readFileSync(join(FIXTURES, 'cases.json'), 'utf8')) as {
+const cases = JSON.parse(readFileSync(join(REFERENCE, 'cases.json'), 'utf8')) as {
   clip: ReferenceCase[];
   clip_special: { bos: number; eos: number; pad: number; vocab_size: number; model_max_length: number };
 };
 
 describe('CLIP tokenizer (tiny byte-level BPE vocabulary)', async () => {
   const special = cases.clip_special;
-  const tokenizer = await loadClipTokenizer(join(FIXTURES, 'clip_tiny'), { maxLength: special.model_max_length });
+  const tokenizer = await loadClipTokenizer(join(REFERENCE, 'clip_tiny'), { maxLength: special.model_max_length });
 
   it('has the reference special ids and vocabulary size', () => {
     expect([tokenizer.bosId, tokenizer.eosId, tokenizer.padId]).toEqual([special.bos, special.eos, special.pad]);
@@ -29,7 +34,7 @@ describe('CLIP tokenizer (tiny byte-level BPE vocabulary)', async () => {
   });
 
   it('defaults to 77 tokens when neither the options nor a tokenizer_config.json say otherwise', async () => {
-    const defaulted = await loadClipTokenizer(join(FIXTURES, 'clip_tiny'));
+    const defaulted = await loadClipTokenizer(join(REFERENCE, 'clip_tiny'));
     expect(defaulted.maxLength).toBe(77);
     expect(defaulted.encode(['a red cat']).inputIds[0]).toHaveLength(77);
   });
@@ -52,13 +57,13 @@ describe('CLIP tokenizer (tiny byte-level BPE vocabulary)', async () => {
 });
 
 /** More reference cases: transformers' tokenization code run by make_extended_cases.py (see the fixture README). */
-const extended = JSON.parse(readFileSync(join(FIXTURES, 'extended_cases.json'), 'utf8')) as {
+const extended = JSON.parse(readFileSync(join(EXTENDED, 'extended_cases.json'), 'utf8')) as {
   generator: { max_length: number };
   clip: ReferenceCase[];
 };
 
 describe('CLIP tokenizer against the extended reference cases', async () => {
-  const tokenizer = await loadClipTokenizer(join(FIXTURES, 'clip_tiny'));
+  const tokenizer = await loadClipTokenizer(join(SHIPPED, 'clip_tiny'));
 
   it.each(extended.clip.map((c) => [JSON.stringify(c.text).slice(0, 60), c] as const))(
     'matches the reference for %s',

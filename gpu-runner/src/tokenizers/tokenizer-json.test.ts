@@ -5,19 +5,25 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ModelFileError } from '../io/errors.js';
+import { SHIPPED_FIXTURES } from '../verify/fixture-root.js';
 import { loadClipTokenizer } from './clip-tokenizer.js';
 import { loadXlmRobertaTokenizer } from './xlm-roberta-tokenizer.js';
 
 // clip_tiny_json / xlmr_tiny_json hold tokenizer.json files built from the tiny slow-tokenizer files the way
 // transformers' converters build them (make_tokenizer_json.py); the expected outputs are the slow reference's.
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/tokenizers', import.meta.url));
+// The tiny vocabulary the json files were made from, and its reference cases (shipped with the package).
+const SHIPPED = join(SHIPPED_FIXTURES, 'kandinsky21-tiny', 'tokenizers');
 interface ReferenceCase {
   text: string;
   input_ids: number[];
   attention_mask: number[];
 }
 const readCases = (file: string) =>
-  JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')) as { clip: ReferenceCase[]; xlmr: ReferenceCase[] };
+  JSON.parse(readFileSync(join(file === 'cases.json' ? SHIPPED : FIXTURES, file), 'utf8')) as {
+    clip: ReferenceCase[];
+    xlmr: ReferenceCase[];
+  };
 const allCases = (name: 'clip' | 'xlmr') => [
   ...readCases('cases.json')[name],
   ...readCases('extended_cases.json')[name],
@@ -82,7 +88,7 @@ describe('tokenizer.json problems', () => {
     const dir = await folderWith('not json');
     await writeFile(
       join(dir, 'sentencepiece.bpe.model'),
-      new Uint8Array(readFileSync(join(FIXTURES, 'xlmr_tiny/sentencepiece.bpe.model'))),
+      new Uint8Array(readFileSync(join(SHIPPED, 'xlmr_tiny/sentencepiece.bpe.model'))),
     );
     const tokenizer = await loadXlmRobertaTokenizer(dir);
     expect(tokenizer.vocabSize).toBe(182);

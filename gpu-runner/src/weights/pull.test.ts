@@ -16,7 +16,7 @@ const REPO_DIR = join(FIXTURES, 'hub', 'repos', REPO);
 const BIN = 'movq/diffusion_pytorch_model.bin';
 const BIN_KEY = `${REPO}/${BIN}`;
 /** The same MoVQ as saved by diffusers (safetensors): the reference the pulled .bin must convert identically to. */
-const REFERENCE_MOVQ = join(FIXTURES, 'movq', 'model');
+const REFERENCE_MOVQ = join(FIXTURES, 'hub', 'reference-movq');
 
 let hub: LocalHubServer;
 let hubUrl: string;

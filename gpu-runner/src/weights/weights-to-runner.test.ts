@@ -66,7 +66,7 @@ describe('hub -> pull -> model store -> runner boot', () => {
     });
     const summary = await verifyModelFolder(mirrored, ['movq']);
     // The weights the runner would load are byte-identical to converting the diffusers safetensors directly.
-    const reference = await convertComponent(join(FIXTURES, 'movq', 'model'), join(work, 'reference-movq'));
+    const reference = await convertComponent(join(FIXTURES, 'hub', 'reference-movq'), join(work, 'reference-movq'));
     expect(summary.components.movq.files).toEqual(reference.files);
     expect(summary.bytes).toBeGreaterThan(0);
   });

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, readRepoFile, unknownRunnerVars } from './deploy-files.js';
 import { type DockerInstruction, envPairs, parseDockerfile } from './dockerfile.js';
@@ -77,22 +77,29 @@ describe('runner container image (static checks; no Docker engine here)', () => 
       .filter((l) => l && !l.startsWith('#'));
     for (const pattern of ['**/node_modules', '**/*.safetensors', '**/*.bin', '.git'])
       expect(patterns).toContain(pattern);
-    expect(
-      patterns.some((p) => p.startsWith('!')),
-      'exceptions are not modelled by this check',
-    ).toBe(false);
+    // Every file under every COPY source must reach the builder (the shipped fixtures are safetensors files).
     for (const copy of instructions.filter((i) => i.keyword === 'COPY' && !i.args.includes('--from'))) {
       const sources = copy.args
         .split(/\s+/)
         .filter((p) => !p.startsWith('--'))
         .slice(0, -1);
       for (const src of sources) {
-        expect(
-          patterns.filter((p) => ignores(p, src)),
-          `${DOCKERFILE}:${copy.line} ${src}`,
-        ).toEqual([]);
+        const dropped = filesUnder(src).filter((f) => excluded(patterns, f));
+        expect(dropped, `${DOCKERFILE}:${copy.line} ${src}`).toEqual([]);
       }
     }
+    expect(excluded(patterns, 'models/kandinsky-2.1/unet/main/group1-shard1of2.bin')).toBe(true);
+    expect(excluded(patterns, 'gpu-runner/test/fixtures/hub/reference-movq/diffusion_pytorch_model.safetensors')).toBe(
+      true,
+    );
+  });
+
+  it('ships the reference fixtures that `kandinsky verify` and the start-up check read', () => {
+    const copies = instructions.filter((i) => i.keyword === 'COPY' && i.stage === finalStage).map((i) => i.args);
+    expect(copies).toContain('gpu-runner/fixtures gpu-runner/fixtures');
+    const files = filesUnder('gpu-runner/fixtures');
+    expect(files.filter((f) => f.endsWith('.safetensors')).length).toBeGreaterThan(40);
+    expect(files).toContain('gpu-runner/fixtures/kandinsky21-full-seeded/unet/manifest.json');
   });
 });
 
@@ -110,7 +117,7 @@ describe('parseDockerfile', () => {
   });
 });
 
-/** Whether a .dockerignore pattern (`*`, `**`, no exceptions) excludes `path` or one of its parent folders. */
+/** Whether a .dockerignore pattern (`*`, `**`, no `!`) matches `path` or one of its parent folders. */
 function ignores(pattern: string, path: string): boolean {
   const regex = new RegExp(
     `^${pattern
@@ -123,12 +130,35 @@ function ignores(pattern: string, path: string): boolean {
   return parts.some((_, i) => regex.test(parts.slice(0, i + 1).join('/')));
 }
 
-describe('ignores (the .dockerignore check above)', () => {
-  it('matches like the builder for the patterns used', () => {
+/** Whether `path` is left out of the build context: the last pattern matching it decides, `!` re-includes. */
+function excluded(patterns: string[], path: string): boolean {
+  let out = false;
+  for (const p of patterns) {
+    const negated = p.startsWith('!');
+    if (ignores(negated ? p.slice(1) : p, path)) out = !negated;
+  }
+  return out;
+}
+
+/** Every file at or under a repository path (the path itself when it is a file). */
+function filesUnder(path: string): string[] {
+  const full = join(REPO_ROOT, path);
+  if (!statSync(full).isDirectory()) return [path];
+  return readdirSync(full, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(REPO_ROOT, join(e.parentPath, e.name)));
+}
+
+describe('ignores and excluded (the .dockerignore check above)', () => {
+  it('match like the builder for the patterns used', () => {
     expect(ignores('**/*.bin', 'gpu-runner/bin')).toBe(false);
     expect(ignores('**/*.bin', 'a/b/model.bin')).toBe(true);
     expect(ignores('docs', 'docs/deploy.md')).toBe(true);
     expect(ignores('edge/src', 'edge/package.json')).toBe(false);
     expect(ignores('**/node_modules', 'gpu-runner/node_modules/x')).toBe(true);
+    const patterns = ['**/*.safetensors', '!gpu-runner/fixtures'];
+    expect(excluded(patterns, 'a/model.safetensors')).toBe(true);
+    expect(excluded(patterns, 'gpu-runner/fixtures/set/x/weights.safetensors')).toBe(false);
+    expect(excluded(['!gpu-runner/fixtures', '**/*.safetensors'], 'gpu-runner/fixtures/x.safetensors')).toBe(true);
   });
 });

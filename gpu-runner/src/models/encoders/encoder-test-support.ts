@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { FIXTURES, fixture, maxAbsDiff } from '../../../test/helpers/tensors.js';
+import { maxAbsDiff, tinyCheckpoint, tinyFixture } from '../../../test/helpers/tensors.js';
 import { convertComponent } from '../../convert/convert-component.js';
 import type { HostTensor } from '../../io/safetensors.js';
 import { type LoadedComponent, loadComponent } from '../load-component.js';
@@ -15,15 +15,15 @@ export interface ConvertedFixture {
   cleanup(): Promise<void>;
 }
 
-/** Test support: convert `test/fixtures/<name>/model` -> save -> load, and read the reference tensors. */
+/** Test support: convert the tiny reference `<name>` -> save -> load, and read the reference tensors. */
 export async function convertFixture(name: string): Promise<ConvertedFixture> {
   const dir = await mkdtemp(join(tmpdir(), `${name}-`));
-  await convertComponent(join(FIXTURES, name, 'model'), dir, { shardBytes: 1 << 16 });
+  await convertComponent(await tinyCheckpoint(name), dir, { shardBytes: 1 << 16 });
   const component = await loadComponent(dir);
   return {
     component,
-    inputs: await fixture(name, 'inputs.safetensors'),
-    outputs: await fixture(name, 'outputs.safetensors'),
+    inputs: await tinyFixture(name, 'inputs.safetensors'),
+    outputs: await tinyFixture(name, 'outputs.safetensors'),
     async cleanup() {
       component.dispose();
       await rm(dir, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES } from '../../../test/helpers/tensors.js';
+import { TINY } from '../../../test/helpers/tensors.js';
 import { convertComponent } from '../../convert/convert-component.js';
 import { readSafetensors } from '../../io/safetensors.js';
 import { type TensorToWrite, writeSafetensors } from '../../io/safetensors-writer.js';
@@ -23,12 +23,12 @@ describe('encoders accept the legacy position_ids buffers, and nothing else extr
 
   /** Copies the tiny prior text encoder with `extra` tensors added to its checkpoint. */
   async function withExtra(name: string, extra: Record<string, TensorToWrite>): Promise<string> {
-    const src = join(FIXTURES, 'prior_text_encoder', 'model');
+    const src = join(TINY, 'prior_text_encoder');
     const out = join(dir, name);
     await mkdir(out, { recursive: true });
     await copyFile(join(src, 'config.json'), join(out, 'config.json'));
     const tensors: Record<string, TensorToWrite> = {};
-    for (const [key, t] of await readSafetensors(join(src, 'model.safetensors'))) {
+    for (const [key, t] of await readSafetensors(join(src, 'weights.safetensors'))) {
       tensors[key] = { shape: t.shape, data: t.data };
     }
     await writeSafetensors(join(out, 'model.safetensors'), { ...tensors, ...extra });

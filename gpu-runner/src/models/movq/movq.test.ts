@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../../test/helpers/backend.js';
-import { FIXTURES, fixture, maxAbsDiff, nchwToNhwc } from '../../../test/helpers/tensors.js';
+import { maxAbsDiff, nchwToNhwc, tinyCheckpoint, tinyFixture } from '../../../test/helpers/tensors.js';
 import { convertComponent } from '../../convert/convert-component.js';
 import type { HostTensor } from '../../io/safetensors.js';
 import type { VectorQuantizer } from '../../layers/vector-quantizer.js';
@@ -41,10 +41,10 @@ describe('MoVQ parity with diffusers VQModel (tiny fixture, convert -> save -> l
   beforeAll(async () => {
     await useTestBackend();
     dir = await mkdtemp(join(tmpdir(), 'movq-'));
-    await convertComponent(join(FIXTURES, 'movq', 'model'), dir, { shardBytes: 1 << 20 });
+    await convertComponent(await tinyCheckpoint('movq'), dir, { shardBytes: 1 << 20 });
     movq = await loadComponent(dir);
-    inputs = await fixture('movq', 'inputs.safetensors');
-    outputs = await fixture('movq', 'outputs.safetensors');
+    inputs = await tinyFixture('movq', 'inputs.safetensors');
+    outputs = await tinyFixture('movq', 'outputs.safetensors');
   });
   afterAll(async () => {
     movq?.dispose();

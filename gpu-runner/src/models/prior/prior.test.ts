@@ -1,12 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../../test/helpers/backend.js';
-import { FIXTURES, fixture, maxAbsDiff } from '../../../test/helpers/tensors.js';
+import { maxAbsDiff, TINY, tinyCheckpoint, tinyFixture } from '../../../test/helpers/tensors.js';
 import { convertComponent } from '../../convert/convert-component.js';
 import type { HostTensor } from '../../io/safetensors.js';
+import { createScheduler } from '../../schedulers/create-scheduler.js';
 import { type LoadedComponent, loadComponent } from '../load-component.js';
 
 /** fp32 parity tolerance against the PyTorch reference (max abs error). */
@@ -32,10 +34,10 @@ describe('PriorTransformer parity with diffusers (tiny fixture, convert -> save 
   beforeAll(async () => {
     await useTestBackend();
     dir = await mkdtemp(join(tmpdir(), 'prior-'));
-    await convertComponent(join(FIXTURES, 'prior', 'model'), dir, { shardBytes: 1 << 16 });
+    await convertComponent(await tinyCheckpoint('prior'), dir, { shardBytes: 1 << 16 });
     prior = await loadComponent(dir);
-    inputs = await fixture('prior', 'inputs.safetensors');
-    outputs = await fixture('prior', 'outputs.safetensors');
+    inputs = await tinyFixture('prior', 'inputs.safetensors');
+    outputs = await tinyFixture('prior', 'outputs.safetensors');
   });
   afterAll(async () => {
     prior?.dispose();
@@ -93,12 +95,14 @@ describe('PriorTransformer parity with diffusers (tiny fixture, convert -> save 
     tf.dispose(x);
   });
 
-  it('reproduces the six prior calls of the reference interpolate pipeline (t = 999, 500, 0) within 1e-4', async () => {
-    const calls = await fixture('prior', 'pipeline-calls.safetensors');
+  it('reproduces every prior call of the reference interpolate pipeline trace within 1e-4', async () => {
+    // Real pipeline inputs (batch 2 with guidance), straight from the trace, at the timesteps its settings give.
+    const meta = JSON.parse(readFileSync(join(TINY, 'e2e_prior_interpolate', 'trace.json'), 'utf8'));
+    const calls = await tinyFixture('e2e_prior_interpolate', 'trace.safetensors');
     const t = (name: string) => tf.tensor(calls.get(name)!.data, calls.get(name)!.shape, 'float32');
+    const names = (meta.calls as { call: string }[]).map((c) => c.call).filter((c) => c.startsWith('prior.prior.'));
     const timesteps: number[] = [];
-    for (let i = 0; i < 6; i++) {
-      const p = `prior.prior.00${i}`;
+    for (const p of names) {
       const hidden = t(`${p}.arg0`);
       const timestep = tf.fill([hidden.shape[0], 1], calls.get(`${p}.timestep`)!.data[0]);
       timesteps.push(calls.get(`${p}.timestep`)!.data[0]);
@@ -107,7 +111,12 @@ describe('PriorTransformer parity with diffusers (tiny fixture, convert -> save 
       expect(maxAbsDiff(out, calls.get(`${p}.out.predicted_image_embedding`)!), p).toBeLessThan(TOL);
       tf.dispose([...x, out]);
     }
-    expect(timesteps).toEqual([999, 500, 0, 999, 500, 0]);
+    // One prior run per text item and one for the negative prompt, each over the UnCLIP schedule of the trace's steps.
+    const runs = meta.images_and_prompts.filter((e: string) => !e.startsWith('<PIL')).length + 1;
+    const schedule = createScheduler('unclip');
+    schedule.setTimesteps(meta.num_inference_steps);
+    expect(names.length).toBe(runs * meta.num_inference_steps);
+    expect(timesteps).toEqual(Array.from({ length: runs }, () => schedule.timesteps).flat());
   });
 
   it('rejects a text sequence of the wrong length', () => {

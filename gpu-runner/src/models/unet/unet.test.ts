@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../../test/helpers/backend.js';
-import { FIXTURES, fixture, maxAbsDiff, nchwToNhwc } from '../../../test/helpers/tensors.js';
+import { maxAbsDiff, nchwToNhwc, tinyCheckpoint, tinyFixture } from '../../../test/helpers/tensors.js';
 import { convertComponent } from '../../convert/convert-component.js';
 import type { HostTensor } from '../../io/safetensors.js';
 import { type LoadedComponent, loadComponent } from '../load-component.js';
@@ -66,10 +66,10 @@ for (const name of ['unet', 'unet_inpaint']) {
     beforeAll(async () => {
       await useTestBackend();
       dir = await mkdtemp(join(tmpdir(), `${name}-`));
-      await convertComponent(join(FIXTURES, name, 'model'), dir, { shardBytes: 1 << 20 });
+      await convertComponent(await tinyCheckpoint(name), dir, { shardBytes: 1 << 20 });
       unet = await loadComponent(dir);
-      inputs = await fixture(name, 'inputs.safetensors');
-      outputs = await fixture(name, 'outputs.safetensors');
+      inputs = await tinyFixture(name, 'inputs.safetensors');
+      outputs = await tinyFixture(name, 'outputs.safetensors');
     });
     afterAll(async () => {
       unet?.dispose();
