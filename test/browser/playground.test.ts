@@ -226,9 +226,10 @@ describe('web playground (Chromium, local stack)', () => {
     await expect.poll(() => page.getAttribute('#live-image', 'src')).toContain(`${job.output.prefix}previews/3-0.png`);
     expect(await page.isVisible('#live-figure')).toBe(true);
     expect(await page.textContent('#live-caption')).toBe('Preview after step 3 of 6');
-    const size = await page
-      .locator('#live-image')
-      .evaluate(async (img: HTMLImageElement) => (await img.decode(), [img.naturalWidth, img.naturalHeight]));
+    const size = await page.locator('#live-image').evaluate(async (img: HTMLImageElement) => {
+      await img.decode();
+      return [img.naturalWidth, img.naturalHeight];
+    });
     expect(size).toEqual([256, 256]);
     await screenshot(page, 'desktop-live-preview');
     gate.release();
