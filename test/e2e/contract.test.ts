@@ -91,6 +91,41 @@ describe('hand-picked cases', () => {
   });
 });
 
+/**
+ * The OpenAI-compatible request for a generated native one, or null when its task has no such route (fuse): text2image
+ * as JSON to generations; img2img (one image) and inpaint (image and mask; OpenAI's alpha convention is the route's
+ * own, so `mask_source: "alpha"` is left out and any other value sent as the unknown field it is there) as multipart
+ * to edits; variation as multipart to variations. Data-URL images become file parts, anything else a text field (which
+ * the route refuses by name); other values are sent as their text, as a form carries them.
+ */
+function openAiForm(request: {
+  task: string;
+  input: Record<string, unknown>;
+}): { path: string; headers: Record<string, string>; body: string | FormData } | null {
+  if (request.task === 'text2image') {
+    return {
+      path: '/v1/images/generations',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request.input),
+    };
+  }
+  const path = { img2img: '/v1/images/edits', inpaint: '/v1/images/edits', variation: '/v1/images/variations' }[
+    request.task
+  ];
+  if (!path) return null;
+  const form = new FormData();
+  for (const [name, value] of Object.entries(request.input)) {
+    if (name === 'mask_source' && value === 'alpha') continue;
+    const dataUrl = typeof value === 'string' ? /^data:[^;]+;base64,(.*)$/s.exec(value) : null;
+    if ((name === 'image' || name === 'mask') && dataUrl) {
+      form.append(name, new Blob([Buffer.from(dataUrl[1], 'base64')]), `${name}.bin`);
+    } else {
+      form.append(name, typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
+    }
+  }
+  return { path, headers: {}, body: form };
+}
+
 describe('generated requests across the whole contract', () => {
   it('each is refused up front with a 400 naming the parameter, or its job succeeds; never a server error', async () => {
     if (stack.runners.length === 0) await stack.addRunner();
@@ -100,15 +135,21 @@ describe('generated requests across the whole contract', () => {
     await fc.assert(
       fc.asyncProperty(requestArbitrary({ image: images, cheap: true }), fc.boolean(), async (request, openAi) => {
         counts.generated++;
-        // text2image requests also go through the OpenAI-compatible route half the time (same contract, top level).
-        const viaOpenAi = openAi && request.task === 'text2image';
+        // Half the time a request goes through the OpenAI-compatible route of its task when it has one (text2image:
+        // generations; img2img and inpaint: edits; variation: variations): same contract, fields at the top level.
+        const openAiRequest = openAi ? openAiForm(request) : null;
+        const viaOpenAi = openAiRequest !== null;
         if (process.env.CONTRACT_VERBOSE === '1') {
           const { image: _i, mask: _m, inputs: _f, ...shown } = request.input as Record<string, unknown>;
           console.log('sending', viaOpenAi ? 'openai' : 'jobs', request.task, JSON.stringify(shown).slice(0, 300));
         }
         const t0 = Date.now();
-        const res = viaOpenAi
-          ? await api.request('POST', '/v1/images/generations', request.input)
+        const res = openAiRequest
+          ? await fetch(`${stack.edgeUrl}${openAiRequest.path}`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${api.apiKey}`, ...openAiRequest.headers },
+              body: openAiRequest.body,
+            })
           : await api.request('POST', '/v1/jobs', request);
         const body = (await res.json()) as Record<string, unknown> & { error?: Record<string, unknown> };
         if (res.status >= 400) {

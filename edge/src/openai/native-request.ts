@@ -54,38 +54,34 @@ export function editRequest(form: OpenAiForm, body: OpenAiEditRequest): NativeRe
     strength,
     ...sampling
   } = body;
-  const previews = stream && partialImages !== undefined ? { partial_images: partialImages } : {};
+  // Fields the task does not take (strength outside img2img) go to the contract too, which refuses them by name.
+  const common = {
+    ...sampling,
+    ...(stream && partialImages !== undefined ? { partial_images: partialImages } : {}),
+    ...(strength === undefined ? {} : { strength }),
+  };
   const attachments = new Map<string, Uint8Array>(images.map((bytes, i) => [`image-${i}`, bytes]));
   let request: JobCreateRequest;
   if (images.length > 1) {
-    const extra = strength === undefined ? {} : { strength };
-    const input = validate(inputs.fuse, {
-      inputs: [
-        { type: 'text', text: prompt, weight: 1 },
-        ...images.map((_, i) => ({ type: 'image', image: `attachment:image-${i}`, weight: 1 })),
-      ],
-      ...sampling,
-      ...previews,
-      ...extra,
-    });
-    request = { task: 'fuse', input, user };
+    const texts = [{ type: 'text', text: prompt, weight: 1 }];
+    const parts = images.map((_, i) => ({ type: 'image', image: `attachment:image-${i}`, weight: 1 }));
+    request = { task: 'fuse', input: validate(inputs.fuse, { inputs: [...texts, ...parts], ...common }), user };
   } else if (mask) {
     attachments.set('mask', mask);
-    const extra = strength === undefined ? {} : { strength };
     const input = validate(inputs.inpaint, {
       prompt,
       image: 'attachment:image-0',
       mask: 'attachment:mask',
       mask_source: 'alpha',
-      ...sampling,
-      ...previews,
-      ...extra,
+      ...common,
     });
     request = { task: 'inpaint', input, user };
   } else {
-    const extra = strength === undefined ? {} : { strength };
-    const input = validate(inputs.img2img, { prompt, image: 'attachment:image-0', ...sampling, ...previews, ...extra });
-    request = { task: 'img2img', input, user };
+    request = {
+      task: 'img2img',
+      input: validate(inputs.img2img, { prompt, image: 'attachment:image-0', ...common }),
+      user,
+    };
   }
   return {
     request,

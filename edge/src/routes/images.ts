@@ -52,17 +52,12 @@ imageRoutes.post('/generations', apiKeyAuth(), readBody({ maxBytes: 64 * 1024 })
     input: validate(text2image, { prompt, ...sampling, ...previews }),
     user,
   };
-  return runImageJob(
-    c,
-    { request, attachments: new Map(), paramName: (field) => field },
-    await sha256Hex(JSON.stringify(request)),
-    {
-      stream,
-      kind: 'image_generation',
-      responseFormat,
-      revisedPrompt: prompt,
-    },
-  );
+  const native = { request, attachments: new Map(), paramName: (field: string) => field };
+  return runImageJob(c, native, await sha256Hex(JSON.stringify(request)), {
+    stream: stream ? 'image_generation' : null,
+    responseFormat,
+    revisedPrompt: prompt,
+  });
 });
 
 imageRoutes.post('/edits', apiKeyAuth(), readBody({ maxBytes: UPLOAD_BODY_LIMIT }), async (c) => {
@@ -71,8 +66,7 @@ imageRoutes.post('/edits', apiKeyAuth(), readBody({ maxBytes: UPLOAD_BODY_LIMIT 
   const native = editRequest(form, body);
   const hash = await sha256Hex(JSON.stringify(['edits', native.request, form.fileHashes]));
   return runImageJob(c, native, hash, {
-    stream: body.stream,
-    kind: 'image_edit',
+    stream: body.stream ? 'image_edit' : null,
     responseFormat: body.response_format,
   });
 });
@@ -82,7 +76,7 @@ imageRoutes.post('/variations', apiKeyAuth(), readBody({ maxBytes: UPLOAD_BODY_L
   const body = validate(openAiVariationSchema, form.fields);
   const native = variationRequest(form, body);
   const hash = await sha256Hex(JSON.stringify(['variations', native.request, form.fileHashes]));
-  return runImageJob(c, native, hash, { stream: false, kind: 'image_edit', responseFormat: body.response_format });
+  return runImageJob(c, native, hash, { stream: null, responseFormat: body.response_format });
 });
 
 /** Creates the job (honouring Idempotency-Key), then answers with its images, or streams them. */
@@ -91,8 +85,8 @@ async function runImageJob(
   native: NativeRequest,
   requestHash: string,
   options: {
-    stream: boolean;
-    kind: 'image_generation' | 'image_edit';
+    /** Stream OpenAI's events of this kind instead of waiting for the images. */
+    stream: 'image_generation' | 'image_edit' | null;
     responseFormat: 'url' | 'b64_json';
     revisedPrompt?: string;
   },
@@ -111,9 +105,7 @@ async function runImageJob(
     attachments: native.attachments,
     paramName: native.paramName,
   });
-  if (options.stream) {
-    return streamImageJob(c, job, apiKey.tenant, { kind: options.kind, timeoutMs: SYNC_WAIT_MS });
-  }
+  if (options.stream) return streamImageJob(c, job, apiKey.tenant, { kind: options.stream, timeoutMs: SYNC_WAIT_MS });
   const done = await waitForJob(c.env, job, apiKey.tenant, SYNC_WAIT_MS);
   if (!done) throw jobNotFound(job.id);
   return imagesResponse(c, done, { responseFormat: options.responseFormat, revisedPrompt: options.revisedPrompt });
