@@ -70,7 +70,7 @@ function precomputeCoefficients(
 /** `clip8`: floor(v / 2^22) clamped to a byte. */
 function clip8(v: number): number {
   const q = Math.floor(v / ONE);
-  return q < 0 ? 0 : q > 255 ? 255 : q;
+  return q < 0 ? 0 : Math.min(q, 255);
 }
 
 /** Horizontal pass over input rows `[rowFirst, rowFirst + rows)`. */

@@ -7,7 +7,7 @@ import { type Raster, rasterFrom } from './raster.js';
  */
 export function toUnitRange(x: number): number {
   const y = Math.fround(Math.fround(x * 0.5) + 0.5);
-  return y > 0 ? (y < 1 ? y : 1) : 0;
+  return y > 0 ? Math.min(y, 1) : 0;
 }
 
 /** numpy's `round` (half to even), which `numpy_to_pil` applies to `image * 255`. */
