@@ -6,7 +6,7 @@ import {
   resolveGenerationRequest,
 } from '@kandinsky/protocol';
 import { readConfig } from '../config';
-import type { IdempotencyAnswer } from '../durable/queue-shard';
+import type { IdempotencyAnswer } from '../durable/queue/idempotency';
 import type { Env } from '../env';
 import { ApiError } from '../errors/api-error';
 import { randomUint32 } from '../lib/random';

@@ -7,7 +7,7 @@ import {
 } from '@kandinsky/protocol';
 import { type Context, Hono } from 'hono';
 import { readConfig } from '../config';
-import type { LeaseGrant } from '../durable/queue-shard';
+import type { LeaseGrant } from '../durable/queue/job-lifecycle';
 import type { Env } from '../env';
 import { ApiError } from '../errors/api-error';
 import { jobNotFound, shardForJob, shardStub } from '../jobs/shards';
