@@ -1,5 +1,7 @@
 import { jobErrorType, OUTPUT_CONTENT_TYPES, previewKey } from '@kandinsky/protocol';
-import type { ObjectStore } from '../storage/object-store';
+import type { Config } from '../config';
+import type { BucketClient } from '../storage/bucket-client';
+import { optionalBucket } from '../storage/bucket-from-config';
 import { type JobMetrics, jobMetrics } from './job-metrics';
 import type { JobProgress, JobRecord, JobStatus, RunnerParams, Task } from './types';
 
@@ -64,7 +66,7 @@ const seconds = (ms: number | null): number | null => (ms === null ? null : Math
  */
 export async function presentJob(
   record: JobRecord,
-  store: ObjectStore | null,
+  store: BucketClient | null,
   urlTtlSeconds: number,
 ): Promise<PublicJob> {
   let output: PublicJob['output'] = null;
@@ -110,11 +112,16 @@ export async function presentJob(
   };
 }
 
+/** Presents a job with this deployment's bucket and URL expiry (no signed URLs when storage is not configured). */
+export function presentJobWithConfig(record: JobRecord, config: Config): Promise<PublicJob> {
+  return presentJob(record, optionalBucket(config), config.resultUrlTtlSeconds);
+}
+
 /** The images of a job's preview after `step`, behind signed URLs (keys from `previewKey`, as the runner stored them). */
 export async function presentPreview(
   record: JobRecord,
   step: number,
-  store: ObjectStore,
+  store: BucketClient,
   urlTtlSeconds: number,
 ): Promise<PublicPreview> {
   const { n, width, height, output_format: format } = record.params;

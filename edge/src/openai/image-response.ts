@@ -4,7 +4,7 @@ import { readConfig } from '../config';
 import { ApiError } from '../errors/api-error';
 import type { JobRecord } from '../jobs/types';
 import { toBase64 } from '../lib/crypto';
-import { storeFromConfig } from '../storage/store-from-config';
+import { bucketFromConfig } from '../storage/bucket-from-config';
 import type { AppEnv } from '../types';
 
 /**
@@ -45,7 +45,7 @@ export async function imagesResponse(
   const problem = unfinishedJobError(done);
   if (problem) throw problem;
   const config = readConfig(c.env);
-  const store = storeFromConfig(config);
+  const store = bucketFromConfig(config);
   const revised = options.revisedPrompt === undefined ? {} : { revised_prompt: options.revisedPrompt };
   const data = await Promise.all(
     done.result!.images.map(async (image) =>

@@ -1,20 +1,25 @@
 import type { Config } from '../config';
-import { ApiError } from '../errors/api-error';
-import { ObjectStore } from './object-store';
+import { BucketClient } from './bucket-client';
+import { BucketError } from './bucket-error';
 
-const stores = new WeakMap<Config, ObjectStore>();
+const stores = new WeakMap<Config, BucketClient>();
 
 /**
- * The bucket client for this deployment; throws a 503 when storage is not configured, so a missing secret shows up as
- * a clear error instead of a crash.
+ * The bucket client for this deployment; throws a {@link BucketError} `not_configured` when storage is not
+ * configured, so a missing secret shows up as a clear error instead of a crash.
  */
-export function storeFromConfig(config: Config): ObjectStore {
+export function bucketFromConfig(config: Config): BucketClient {
   const cached = stores.get(config);
   if (cached) return cached;
   if (!config.s3) {
-    throw new ApiError(503, 'Object storage is not configured on this gateway.', { code: 'storage_not_configured' });
+    throw new BucketError('not_configured', 'S3 settings are missing');
   }
-  const store = new ObjectStore(config.s3);
+  const store = new BucketClient(config.s3);
   stores.set(config, store);
   return store;
+}
+
+/** The bucket client when storage is configured, else null: jobs are then shown without signed URLs. */
+export function optionalBucket(config: Config): BucketClient | null {
+  return config.s3 ? bucketFromConfig(config) : null;
 }

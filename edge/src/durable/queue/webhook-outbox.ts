@@ -1,6 +1,5 @@
 import type { Config } from '../../config';
-import { presentJob } from '../../jobs/present-job';
-import { ObjectStore } from '../../storage/object-store';
+import { presentJobWithConfig } from '../../jobs/present-job';
 import { deliverWebhook, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_DELAYS_MS } from '../../webhooks/deliver';
 import { checkWebhookTarget } from '../../webhooks/target-policy';
 import { rowToJob } from '../queue-schema';
@@ -28,7 +27,6 @@ export async function deliverDueWebhooks(
     )
     .toArray();
   if (due.length === 0) return 0;
-  const bucket = config.s3 ? new ObjectStore(config.s3) : null;
   await Promise.all(
     due.map(async (delivery) => {
       const row = jobs.row(delivery.job_id);
@@ -47,7 +45,7 @@ export async function deliverDueWebhooks(
       if (problem) {
         outcome = { delivered: false, status: null, error: problem.message };
       } else {
-        const data = await presentJob(rowToJob(row), bucket, config.resultUrlTtlSeconds);
+        const data = await presentJobWithConfig(rowToJob(row), config);
         const body = JSON.stringify({ type: delivery.event_type, timestamp: new Date(now).toISOString(), data });
         outcome = await deliverWebhook({
           url,
