@@ -1,4 +1,5 @@
 import { env, runInDurableObject, SELF } from 'cloudflare:test';
+import OpenAI from 'openai';
 import { ACTIVE_JOBS_PERSIST_INTERVAL_MS, type ApiKeyObject } from '../src/durable/api-key-object';
 import { sha256Hex } from '../src/lib/crypto';
 import { runnerSignature } from '../src/middleware/runner-auth';
@@ -12,6 +13,16 @@ const BASE = 'http://gateway.test';
 /** Sends a request to the Worker under test. */
 export function call(path: string, init: RequestInit = {}): Promise<Response> {
   return SELF.fetch(`${BASE}${path}`, init);
+}
+
+/** The official OpenAI client, pointed at the gateway; its requests go to the Worker under test. */
+export function openAiClient(apiKey: string): OpenAI {
+  return new OpenAI({
+    apiKey,
+    baseURL: 'http://gateway.test/v1',
+    maxRetries: 0,
+    fetch: (input, init) => SELF.fetch(input as string, init as RequestInit),
+  });
 }
 
 /** A created API key. */
