@@ -17,7 +17,7 @@ import { LeaseWaiters } from './queue/lease-waiters';
 import { Outbox } from './queue/outbox';
 import { QueuePlaces } from './queue/queue-places';
 import { deleteExpiredJobs } from './queue/retention';
-import { migrateQueueSchema } from './queue-schema';
+import { migrateQueueSchema } from './queue/schema';
 
 /** Outcome of {@link QueueShard.enqueue}. */
 export type EnqueueResult = { kind: 'queued'; job: JobRecord } | IdempotentMatch | { kind: 'full' };

@@ -1,7 +1,7 @@
 import type { JobRecord } from '../../jobs/types';
-import { rowToJob } from '../queue-schema';
 import type { JobTable } from './job-table';
 import { KeyedWaiters } from './keyed-waiters';
+import { rowToJob } from './schema';
 
 /** An earlier job with the same Idempotency-Key: from the same request (`replay`) or a different one. */
 export type IdempotentMatch = { kind: 'replay'; job: JobRecord } | { kind: 'idempotency_mismatch'; job: JobRecord };

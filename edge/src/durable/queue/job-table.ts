@@ -1,5 +1,5 @@
 import type { JobRecord, NewJob, Task } from '../../jobs/types';
-import { type JobRow, rowToJob } from '../queue-schema';
+import { type JobRow, rowToJob } from './schema';
 
 /** Called after every state change, in the same synchronous step, with the job as it now is. */
 export type TransitionListener = (job: JobRecord, webhookSecret: string | null, now: number) => void;

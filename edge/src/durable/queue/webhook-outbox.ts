@@ -2,8 +2,8 @@ import type { Config } from '../../config';
 import { presentJobWithConfig } from '../../jobs/present-job';
 import { deliverWebhook, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_DELAYS_MS } from '../../webhooks/deliver';
 import { checkWebhookTarget } from '../../webhooks/target-policy';
-import { rowToJob } from '../queue-schema';
 import type { JobTable } from './job-table';
+import { rowToJob } from './schema';
 
 /** Most deliveries sent per pass, so one pass stays short; the rest go in the next. */
 const DELIVERY_BATCH = 20;
