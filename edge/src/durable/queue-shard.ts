@@ -50,7 +50,7 @@ export class QueueShard extends DurableObject<Env> {
     super(ctx, env);
     const sql = ctx.storage.sql;
     migrateQueueSchema(sql);
-    this.alarms = new AlarmSchedule(ctx.storage, readConfig(env).jobRetentionMs);
+    this.alarms = new AlarmSchedule(ctx.storage, () => readConfig(env).jobRetentionMs);
     this.jobs = new JobTable(sql, (job, webhookSecret, now) => this.afterTransition(job, webhookSecret, now));
     this.outbox = new Outbox(sql, env, this.jobs, this.alarms);
     this.places = new QueuePlaces(sql, this.jobs);

@@ -6,9 +6,10 @@ const KEY_RELEASE_RETRY_MS = 5_000;
  * retry or a finished job reaching the end of its retention. Each module that creates a deadline calls {@link arm}.
  */
 export class AlarmSchedule {
+  /** `retentionMs` is asked at each arming, like the rest of the configuration, not fixed when the shard starts. */
   constructor(
     private readonly storage: DurableObjectStorage,
-    private readonly retentionMs: number,
+    private readonly retentionMs: () => number,
   ) {}
 
   /** Sets the alarm for the earliest pending deadline, if any (never in the past). */
@@ -21,7 +22,7 @@ export class AlarmSchedule {
            UNION ALL SELECT CASE WHEN EXISTS (SELECT 1 FROM key_releases) THEN ? END
            UNION ALL SELECT MIN(completed_at) + ? FROM jobs WHERE completed_at IS NOT NULL)`,
         now + KEY_RELEASE_RETRY_MS,
-        this.retentionMs,
+        this.retentionMs(),
       )
       .one().at;
     if (next === null) return;
