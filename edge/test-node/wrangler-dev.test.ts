@@ -7,7 +7,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalGateway, startWranglerDev } from '../bench/local-gateway';
 import { runnerSignature } from '../src/middleware/runner-auth';
-import { ObjectStore } from '../src/storage/object-store';
+import { BucketClient } from '../src/storage/bucket-client';
 
 const ADMIN_TOKEN = 'node-e2e-admin';
 const RUNNER_SECRET = 'node-e2e-runner';
@@ -16,7 +16,7 @@ const BUCKET = 'kd-node-e2e';
 let gateway: LocalGateway;
 let s3: S3rver;
 let s3Dir: string;
-let store: ObjectStore;
+let store: BucketClient;
 
 beforeAll(async () => {
   s3Dir = mkdtempSync(join(tmpdir(), 'kd-node-s3-'));
@@ -35,7 +35,7 @@ beforeAll(async () => {
     accessKeyId: 'S3RVER',
     secretAccessKey: 'S3RVER',
   };
-  store = new ObjectStore(settings);
+  store = new BucketClient(settings);
   gateway = await startWranglerDev({
     S3_ENDPOINT: settings.endpoint,
     S3_BUCKET: BUCKET,

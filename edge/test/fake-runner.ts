@@ -1,10 +1,10 @@
 import { inject } from 'vitest';
-import { ObjectStore } from '../src/storage/object-store';
+import { BucketClient } from '../src/storage/bucket-client';
 import { runnerCall, tinyPng } from './helpers';
 
 /** The test bucket, as the Worker sees it. */
-export function testStore(): ObjectStore {
-  return new ObjectStore({
+export function testStore(): BucketClient {
+  return new BucketClient({
     endpoint: `http://127.0.0.1:${inject('s3Port')}`,
     bucket: 'kd-test',
     region: 'us-east-1',

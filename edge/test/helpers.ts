@@ -1,4 +1,7 @@
-import { SELF } from 'cloudflare:test';
+import { env, runInDurableObject, SELF } from 'cloudflare:test';
+import OpenAI from 'openai';
+import { ACTIVE_JOBS_PERSIST_INTERVAL_MS, type ApiKeyObject } from '../src/durable/api-key-object';
+import { sha256Hex } from '../src/lib/crypto';
 import { runnerSignature } from '../src/middleware/runner-auth';
 
 /** Admin token configured in vitest.config.ts. */
@@ -10,6 +13,16 @@ const BASE = 'http://gateway.test';
 /** Sends a request to the Worker under test. */
 export function call(path: string, init: RequestInit = {}): Promise<Response> {
   return SELF.fetch(`${BASE}${path}`, init);
+}
+
+/** The official OpenAI client, pointed at the gateway; its requests go to the Worker under test. */
+export function openAiClient(apiKey: string): OpenAI {
+  return new OpenAI({
+    apiKey,
+    baseURL: 'http://gateway.test/v1',
+    maxRetries: 0,
+    fetch: (input, init) => SELF.fetch(input as string, init as RequestInit),
+  });
 }
 
 /** A created API key. */
@@ -31,6 +44,20 @@ export async function createKey(
   });
   if (response.status !== 201) throw new Error(`createKey: ${response.status} ${await response.text()}`);
   return response.json();
+}
+
+/**
+ * The jobs counted against a key's running-jobs cap, read from its key object's storage. Admissions are saved in
+ * batches, so this first waits out one batch interval: what the object holds in memory is then in storage too.
+ */
+export async function runningJobSlots(key: TestKey): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 2 * ACTIVE_JOBS_PERSIST_INTERVAL_MS));
+  const stub = env.API_KEYS.get(env.API_KEYS.idFromName(await sha256Hex(key.key)));
+  return runInDurableObject(
+    stub,
+    (_object: ApiKeyObject, state) =>
+      state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM active_jobs').one().n,
+  );
 }
 
 /** JSON request with a bearer key. */

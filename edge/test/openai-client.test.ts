@@ -1,18 +1,7 @@
-import { SELF } from 'cloudflare:test';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { completeWithPngs, lease } from './fake-runner';
-import { createKey } from './helpers';
-
-/** The official client, pointed at the gateway; its requests go to the Worker under test. */
-function client(apiKey: string): OpenAI {
-  return new OpenAI({
-    apiKey,
-    baseURL: 'http://gateway.test/v1',
-    maxRetries: 0,
-    fetch: (input, init) => SELF.fetch(input as string, init as RequestInit),
-  });
-}
+import { createKey, openAiClient } from './helpers';
 
 /** Runs the next job like a GPU runner would (lease, write PNGs to the bucket, complete). */
 async function answerOneJob(): Promise<{ png: Uint8Array; params: Record<string, unknown> }> {
@@ -27,7 +16,12 @@ describe('official openai client', () => {
   it('gets an image URL back from images.generate', async () => {
     const key = await createKey();
     const [result, ran] = await Promise.all([
-      client(key.key).images.generate({ prompt: 'a watercolor fox', n: 1, size: '512x512', response_format: 'url' }),
+      openAiClient(key.key).images.generate({
+        prompt: 'a watercolor fox',
+        n: 1,
+        size: '512x512',
+        response_format: 'url',
+      }),
       answerOneJob(),
     ]);
     expect(ran.params).toMatchObject({ prompt: 'a watercolor fox', width: 512, height: 512, n: 1 });
@@ -41,7 +35,7 @@ describe('official openai client', () => {
 
   it('gets inline base64 with response_format b64_json and passes Kandinsky fields through', async () => {
     const key = await createKey();
-    const generate = client(key.key).images.generate({
+    const generate = openAiClient(key.key).images.generate({
       prompt: 'a red bicycle',
       n: 2,
       size: '256x256',
@@ -65,12 +59,12 @@ describe('official openai client', () => {
 
   it('surfaces gateway errors as OpenAI APIError with the error shape', async () => {
     const key = await createKey();
-    const error = await client(key.key)
+    const error = await openAiClient(key.key)
       .images.generate({ prompt: 'x', n: 9 })
       .catch((err: unknown) => err);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('n');
-    const unauthorized = await client(`kd_live_${'x'.repeat(40)}`)
+    const unauthorized = await openAiClient(`kd_live_${'x'.repeat(40)}`)
       .images.generate({ prompt: 'x' })
       .catch((err: unknown) => err);
     expect(unauthorized).toBeInstanceOf(OpenAI.AuthenticationError);

@@ -1,23 +1,14 @@
-import { SELF } from 'cloudflare:test';
 import { previewKey } from '@kandinsky/protocol';
 import { assemblePng, pngScanlineData, zlibStored } from '@kandinsky/protocol/image-bytes/testing';
 import OpenAI, { toFile } from 'openai';
 import { describe, expect, it } from 'vitest';
 import { completeWithPngs, type Leased, lease, testStore } from './fake-runner';
-import { call, createKey, expectError, runnerCall, tinyPng } from './helpers';
+import { call, createKey, expectError, openAiClient, runnerCall, tinyPng } from './helpers';
 
 /**
  * The OpenAI Images API beyond generations: edits (img2img, inpaint with OpenAI's alpha mask, fuse), variations,
  * streaming with partial images, all through the one contract. A fake runner answers the jobs.
  */
-function client(apiKey: string): OpenAI {
-  return new OpenAI({
-    apiKey,
-    baseURL: 'http://gateway.test/v1',
-    maxRetries: 0,
-    fetch: (input, init) => SELF.fetch(input as string, init as RequestInit),
-  });
-}
 
 /** An RGBA PNG whose alpha is `alpha(x, y)` (8-bit), written without an encoder library. */
 function rgbaPng(width: number, height: number, alpha: (x: number, y: number) => number): Uint8Array {
@@ -71,7 +62,7 @@ describe('images.edit and images.createVariation (official client, fake runner)'
   it('edit without a mask is img2img; with a mask it is inpaint with the alpha convention; URL and b64_json', async () => {
     const key = await createKey();
     const image = await tinyPng(64, 64);
-    const openai = client(key.key);
+    const openai = openAiClient(key.key);
     const [plain, ran] = await Promise.all([
       openai.images.edit({
         image: await toFile(image, 'photo.png', { type: 'image/png' }),
@@ -102,7 +93,7 @@ describe('images.edit and images.createVariation (official client, fake runner)'
 
   it('several images without a mask fuse the prompt with them; a variation takes one image', async () => {
     const key = await createKey();
-    const openai = client(key.key);
+    const openai = openAiClient(key.key);
     const files = await Promise.all([1, 2].map(async (i) => toFile(await tinyPng(32 * i, 64), `${i}.png`)));
     const [, fused] = await Promise.all([openai.images.edit({ image: files, prompt: 'together' }), answerOneJob()]);
     expect(fused.leased.job.task).toBe('fuse');
@@ -127,7 +118,7 @@ describe('images.edit and images.createVariation (official client, fake runner)'
 
   it('images.generate with stream: true and partial_images: 2 yields two partial images, then the final one', async () => {
     const key = await createKey();
-    const stream = await client(key.key).images.generate({
+    const stream = await openAiClient(key.key).images.generate({
       prompt: 'a lighthouse',
       size: '64x64' as never,
       stream: true,
@@ -158,7 +149,7 @@ describe('images.edit and images.createVariation (official client, fake runner)'
 
   it('images.edit with stream: true sends the image_edit pair; a failed job ends the stream with an APIError', async () => {
     const key = await createKey();
-    const openai = client(key.key);
+    const openai = openAiClient(key.key);
     const stream = await openai.images.edit({
       image: await toFile(await tinyPng(64, 64), 'photo.png'),
       prompt: 'sketch',

@@ -8,14 +8,15 @@ import { callJson, createKey, runnerCall } from './helpers';
 /** Shards of the test configuration (vitest.config.ts). */
 const SHARDS = 4;
 
-/** The shard a blocked long-poll is waiting on (its in-memory waiter list; test introspection only). */
+/** The shard a blocked long-poll is waiting on (its in-memory LeaseWaiters list; test introspection only). */
 async function waitingShard(deadlineMs: number): Promise<number> {
   const until = Date.now() + deadlineMs;
   while (Date.now() < until) {
     for (let shard = 0; shard < SHARDS; shard++) {
       const waiters = await runInDurableObject(
         shardStub(env, shard),
-        (instance: QueueShard) => (instance as unknown as { leaseWaiters: unknown[] }).leaseWaiters.length,
+        (instance: QueueShard) =>
+          (instance as unknown as { leaseWaiters: { waiters: unknown[] } }).leaseWaiters.waiters.length,
       );
       if (waiters > 0) return shard;
     }

@@ -186,9 +186,4 @@ export class ApiKeyObject extends DurableObject<Env> {
     this.activeChanges.delete(jobId);
     this.ctx.storage.sql.exec('DELETE FROM active_jobs WHERE job_id = ?', jobId);
   }
-
-  /** Number of jobs currently counted against the cap. */
-  async runningJobs(): Promise<number> {
-    return this.activeJobs().size;
-  }
 }

@@ -1,7 +1,9 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { readConfig } from '../config';
 import type { NewJob } from '../jobs/types';
 import { randomToken } from '../lib/random';
+import { deleteExpiredJobs } from './queue/retention';
 import type { QueueShard } from './queue-shard';
 
 const TTL = 30_000;
@@ -45,6 +47,13 @@ async function newJob(overrides: Partial<NewJob> = {}): Promise<NewJob> {
   };
 }
 
+/** Ends a lease as if its time ran out: the shard expires it at its next call, as it would after the lease TTL. */
+function endLease(shard: ReturnType<typeof freshShard>, jobId: string): Promise<void> {
+  return runInDurableObject(shard, (_instance: QueueShard, state) => {
+    state.storage.sql.exec('UPDATE jobs SET lease_expires_at = ? WHERE id = ?', Date.now() - 1, jobId);
+  });
+}
+
 const image = (key: string) => ({
   key,
   width: 512,
@@ -83,7 +92,7 @@ describe('QueueShard', () => {
     const job = await newJob();
     await shard.enqueue(job, 10);
     const first = (await shard.lease('r1', null, 0, TTL))!;
-    await runInDurableObject(shard, (instance: QueueShard) => instance.expireLeases(first.lease.expires_at + 1));
+    await endLease(shard, job.id);
     const second = (await shard.lease('r2', null, 0, TTL))!;
     expect(second.job.id).toBe(job.id);
     expect(second.job.attempts).toBe(2);
@@ -101,7 +110,7 @@ describe('QueueShard', () => {
     for (let attempt = 1; attempt <= 2; attempt++) {
       const grant = (await shard.lease('r', null, 0, TTL))!;
       expect(grant.job.attempts).toBe(attempt);
-      await runInDurableObject(shard, (instance: QueueShard) => instance.expireLeases(grant.lease.expires_at + 1));
+      await endLease(shard, grant.job.id);
     }
     expect(await shard.lease('r', null, 0, TTL)).toBeNull();
     const failed = await shard.get(job.id, 'tenant-a');
@@ -220,9 +229,10 @@ describe('QueueShard', () => {
     await shard.enqueue(open, 10);
     await shard.cancel(old.id, 'tenant-a');
     const day = 24 * 3600 * 1000;
-    const deleted = await runInDurableObject(shard, (instance: QueueShard) => [
-      instance.deleteExpiredJobs(Date.now() + 29 * day),
-      instance.deleteExpiredJobs(Date.now() + 31 * day),
+    const retentionMs = readConfig(env).jobRetentionMs;
+    const deleted = await runInDurableObject(shard, (_instance: QueueShard, state) => [
+      deleteExpiredJobs(state.storage.sql, Date.now() + 29 * day, retentionMs),
+      deleteExpiredJobs(state.storage.sql, Date.now() + 31 * day, retentionMs),
     ]);
     expect(deleted).toEqual([0, 1]);
     expect(await shard.get(old.id, null)).toBeNull();

@@ -1,15 +1,12 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { z } from 'zod';
+import type { API_ERROR_TYPES, errorBodySchema } from '../schemas/error-body';
 
 /** The `type` field of an OpenAI-shaped error. */
-export type ApiErrorType =
-  | 'invalid_request_error'
-  | 'authentication_error'
-  | 'permission_error'
-  | 'not_found_error'
-  | 'conflict_error'
-  | 'rate_limit_error'
-  | 'server_error'
-  | 'service_unavailable_error';
+export type ApiErrorType = (typeof API_ERROR_TYPES)[number];
+
+/** The body of every error response. */
+export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 /** Options for {@link ApiError}. */
 export interface ApiErrorOptions {
@@ -57,7 +54,7 @@ export class ApiError extends Error {
   }
 
   /** The JSON body sent to clients. */
-  toJSON(): { error: { message: string; type: ApiErrorType; param: string | null; code: string | null } } {
+  toJSON(): ErrorBody {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
   }
 }

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { BucketError, type BucketFailure } from '../storage/bucket-error';
 import { ApiError } from './api-error';
 
 /**
@@ -9,7 +10,8 @@ import { ApiError } from './api-error';
 export function errorResponse(err: unknown, c: Context): Response {
   const apiError = toApiError(err);
   // Deliberate answers (429, 503 queue_full, ...) are not incidents; unexpected errors and failed dependencies are.
-  if (apiError.status >= 500 && (!(err instanceof ApiError) || err.cause !== undefined)) {
+  const deliberate = err instanceof ApiError || err instanceof BucketError;
+  if (apiError.status >= 500 && (!deliberate || apiError.cause !== undefined)) {
     console.error(
       JSON.stringify({
         level: 'error',
@@ -27,11 +29,32 @@ export function errorResponse(err: unknown, c: Context): Response {
 /** Normalises errors, including ones that crossed a Durable Object RPC boundary (their class is lost there). */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof BucketError) return bucketApiError(err);
   const remote = parseRemoteApiError(err);
   if (remote) return remote;
   return new ApiError(500, 'The server had an error while processing your request.', {
     code: 'internal_error',
     cause: err,
+  });
+}
+
+/** The HTTP answer to each bucket failure; a failed call keeps its detail as the (logged) cause. */
+const BUCKET_ANSWERS: Record<BucketFailure, { status: 502 | 503; message: string; code: string; logged: boolean }> = {
+  put_failed: { status: 502, message: 'Could not store the input image.', code: 'storage_error', logged: true },
+  get_failed: { status: 502, message: 'Could not read a result image.', code: 'storage_error', logged: true },
+  not_configured: {
+    status: 503,
+    message: 'Object storage is not configured on this gateway.',
+    code: 'storage_not_configured',
+    logged: false,
+  },
+};
+
+function bucketApiError(err: BucketError): ApiError {
+  const answer = BUCKET_ANSWERS[err.failure];
+  return new ApiError(answer.status, answer.message, {
+    code: answer.code,
+    cause: answer.logged ? new Error(err.message) : undefined,
   });
 }
 

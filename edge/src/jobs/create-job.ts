@@ -6,12 +6,12 @@ import {
   resolveGenerationRequest,
 } from '@kandinsky/protocol';
 import { readConfig } from '../config';
-import type { IdempotencyAnswer } from '../durable/queue-shard';
+import type { IdempotencyAnswer } from '../durable/queue/idempotency';
 import type { Env } from '../env';
 import { ApiError } from '../errors/api-error';
 import { randomUint32 } from '../lib/random';
 import type { JobCreateRequest } from '../schemas/job-create';
-import { storeFromConfig } from '../storage/store-from-config';
+import { bucketFromConfig } from '../storage/bucket-from-config';
 import type { AuthenticatedKey } from '../types';
 import { checkWebhookTarget } from '../webhooks/target-policy';
 import { type InputImage, resolveInputImage } from './input-images';
@@ -122,7 +122,7 @@ export async function createJob(
 
   try {
     if (uploads.size > 0) {
-      const store = storeFromConfig(config);
+      const store = bucketFromConfig(config);
       await Promise.all([...uploads.values()].map(({ key, image }) => store.put(key, image.bytes, image.contentType)));
     }
     const outcome = await shardObject.enqueue(

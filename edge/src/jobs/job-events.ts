@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { readConfig } from '../config';
-import { storeFromConfig } from '../storage/store-from-config';
+import { optionalBucket } from '../storage/bucket-from-config';
 import type { AppEnv } from '../types';
 import { presentJob, presentPreview } from './present-job';
 import type { shardForJob } from './shards';
@@ -26,7 +26,7 @@ export function streamJobEvents(
   tenant: string,
 ): Response {
   const config = readConfig(c.env);
-  const store = config.s3 ? storeFromConfig(config) : null;
+  const store = optionalBucket(config);
   return streamSSE(c, async (stream) => {
     let job: JobRecord | null = first;
     let sentVersion = 0;

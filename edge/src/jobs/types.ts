@@ -1,12 +1,14 @@
 import type { JobProgress, ResultImage, RunnerParams, Task } from '@kandinsky/protocol';
+import type { z } from 'zod';
 import type { QueuePlace } from '../durable/queue-place';
+import type { jobStatusSchema } from '../schemas/public-job';
 
 // The wire types shared with the runners live in one place: @kandinsky/protocol (docs/runner-protocol.md).
 export type { FuseInput, JobError, JobProgress, ResultImage, RunnerJob, RunnerParams, Task } from '@kandinsky/protocol';
 export { TASKS } from '@kandinsky/protocol';
 
 /** Job lifecycle states. `queued` and `running` are in flight; the rest are terminal. */
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type JobStatus = z.infer<typeof jobStatusSchema>;
 
 /** A job as stored by its queue shard. Times are epoch milliseconds. */
 export interface JobRecord {

@@ -1,11 +1,16 @@
 import { jobErrorType } from '@kandinsky/protocol';
 import type { Context } from 'hono';
+import type { z } from 'zod';
 import { readConfig } from '../config';
 import { ApiError } from '../errors/api-error';
 import type { JobRecord } from '../jobs/types';
 import { toBase64 } from '../lib/crypto';
-import { storeFromConfig } from '../storage/store-from-config';
+import type { imagesResponseSchema } from '../schemas/images-response';
+import { bucketFromConfig } from '../storage/bucket-from-config';
 import type { AppEnv } from '../types';
+
+/** OpenAI's images response body (schemas/images-response.ts). */
+export type ImagesResponse = z.infer<typeof imagesResponseSchema>;
 
 /**
  * The ApiError for an OpenAI-style request whose job did not produce images: a failure the request caused (an image
@@ -45,7 +50,7 @@ export async function imagesResponse(
   const problem = unfinishedJobError(done);
   if (problem) throw problem;
   const config = readConfig(c.env);
-  const store = storeFromConfig(config);
+  const store = bucketFromConfig(config);
   const revised = options.revisedPrompt === undefined ? {} : { revised_prompt: options.revisedPrompt };
   const data = await Promise.all(
     done.result!.images.map(async (image) =>
@@ -55,5 +60,6 @@ export async function imagesResponse(
     ),
   );
   c.header('x-job-id', done.id);
-  return c.json({ created: Math.floor(done.created_at / 1000), data });
+  const body: ImagesResponse = { created: Math.floor(done.created_at / 1000), data };
+  return c.json(body);
 }

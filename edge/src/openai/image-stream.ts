@@ -5,7 +5,7 @@ import { readConfig } from '../config';
 import { shardForJob } from '../jobs/shards';
 import { isTerminal, type JobRecord } from '../jobs/types';
 import { toBase64 } from '../lib/crypto';
-import { storeFromConfig } from '../storage/store-from-config';
+import { bucketFromConfig } from '../storage/bucket-from-config';
 import type { AppEnv } from '../types';
 import { unfinishedJobError } from './image-response';
 
@@ -34,7 +34,7 @@ export function streamImageJob(
   options: { kind: 'image_generation' | 'image_edit'; timeoutMs: number },
 ): Response {
   const config = readConfig(c.env);
-  const store = storeFromConfig(config);
+  const store = bucketFromConfig(config);
   const shard = shardForJob(c.env, job.id);
   const { width, height, output_format: format } = job.params;
   const common = {

@@ -9,14 +9,13 @@ import {
 import { IMAGE_LIMITS } from '@kandinsky/protocol/image-bytes';
 import { MAX_PREFER_WAIT_SECONDS } from '../lib/prefer-wait';
 import { createKeySchema } from '../schemas/admin';
+import { errorBodySchema } from '../schemas/error-body';
 import { jobCreateSchema } from '../schemas/job-create';
+import { publicJobSchema } from '../schemas/public-job';
+import { errorResponses, json, ref } from './document-parts';
 import { imagesPaths, imagesSchemas } from './images-paths';
-import { inputSchema } from './json-schema';
+import { inputSchema, outputSchema } from './json-schema';
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: unknown) => ({ 'application/json': { schema } });
-const errorResponses = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((status) => [String(status), { $ref: `#/components/responses/Error${status}` }]));
 const jobIdParam = {
   name: 'id',
   in: 'path',
@@ -40,150 +39,6 @@ const errorStatuses: Record<number, string> = {
   415: 'Unsupported Content-Type.',
   429: 'Rate limit or running-jobs cap reached; see Retry-After.',
   503: 'Queue full or dependency not configured; see Retry-After.',
-};
-
-const publicJob = {
-  type: 'object',
-  required: ['id', 'object', 'task', 'status', 'created_at', 'attempts', 'max_attempts', 'input', 'output', 'error'],
-  properties: {
-    id: { type: 'string' },
-    object: { const: 'job' },
-    task: { enum: ['text2image', 'variation', 'fuse', 'img2img', 'inpaint'] },
-    status: { enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] },
-    created_at: { type: 'integer', description: 'unix seconds' },
-    started_at: { type: ['integer', 'null'] },
-    completed_at: { type: ['integer', 'null'] },
-    attempts: { type: 'integer' },
-    max_attempts: { type: 'integer' },
-    progress: {
-      oneOf: [
-        { type: 'null' },
-        {
-          type: 'object',
-          properties: { stage: { type: 'string' }, step: { type: 'integer' }, total_steps: { type: 'integer' } },
-        },
-      ],
-    },
-    queue: {
-      description:
-        "While queued: the job's position among the queued jobs of its queue shard (1 = handed out next; jobs of other shards start in parallel, not before or after it) and when it should start, from the shard's measured time between job starts. Null otherwise.",
-      oneOf: [
-        { type: 'null' },
-        {
-          type: 'object',
-          properties: {
-            position: { type: 'integer', minimum: 1 },
-            estimated_start_at: { type: ['integer', 'null'], description: 'unix seconds; null until measured' },
-            start_interval_ms: { type: ['integer', 'null'] },
-          },
-        },
-      ],
-    },
-    previews: {
-      type: 'array',
-      items: { type: 'integer' },
-      description: 'Denoising steps whose preview images are stored (preview_every / partial_images), ascending.',
-    },
-    preview: {
-      description: "The latest preview (decoded from that step's predicted clean latents), signed URLs; null if none.",
-      oneOf: [
-        { type: 'null' },
-        {
-          type: 'object',
-          properties: {
-            step: { type: 'integer' },
-            images: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: {
-                  url: { type: 'string' },
-                  width: { type: 'integer' },
-                  height: { type: 'integer' },
-                  content_type: { type: 'string' },
-                },
-              },
-            },
-          },
-        },
-      ],
-    },
-    metrics: {
-      description: "Where a finished job's time went (ms); null while in flight.",
-      oneOf: [
-        { type: 'null' },
-        {
-          type: 'object',
-          properties: {
-            queue_wait_ms: { type: ['integer', 'null'] },
-            predict_ms: { type: ['integer', 'null'], description: 'the model run on the runner' },
-            stages_ms: {
-              oneOf: [
-                { type: 'null' },
-                {
-                  type: 'object',
-                  properties: Object.fromEntries(
-                    ['encode', 'prior', 'decoder', 'movq', 'preview', 'upload'].map((stage) => [
-                      stage,
-                      { type: 'integer' },
-                    ]),
-                  ),
-                },
-              ],
-            },
-            total_ms: { type: 'integer' },
-          },
-        },
-      ],
-    },
-    input: {
-      type: 'object',
-      description:
-        'Resolved parameters (defaults filled, sizes rounded up to multiples of 64, seed chosen, preview steps).',
-    },
-    output: {
-      oneOf: [
-        { type: 'null' },
-        {
-          type: 'object',
-          properties: {
-            images: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: {
-                  url: { type: 'string', description: 'Presigned GET URL; expires at urls_expire_at.' },
-                  width: { type: 'integer' },
-                  height: { type: 'integer' },
-                  content_type: { type: 'string' },
-                  seed: { type: 'integer' },
-                  bytes: { type: 'integer' },
-                },
-              },
-            },
-            urls_expire_at: { type: 'integer' },
-          },
-        },
-      ],
-    },
-    error: {
-      oneOf: [
-        { type: 'null' },
-        {
-          type: 'object',
-          properties: {
-            code: { type: 'string' },
-            message: { type: 'string' },
-            type: {
-              enum: ['invalid_request_error', 'server_error'],
-              description: "whose fault: the request's or ours",
-            },
-          },
-        },
-      ],
-    },
-    user: { type: ['string', 'null'] },
-  },
 };
 
 const runnerSecurity = [{ runnerSignature: [], runnerId: [], runnerTimestamp: [], runnerNonce: [] }];
@@ -217,7 +72,8 @@ let cached: Record<string, unknown> | null = null;
 
 /**
  * The OpenAPI 3.1 document of the gateway. Request schemas are generated from the same zod schemas that validate
- * requests, so the document cannot drift from the code.
+ * requests, and the job, error and images response schemas from the zod schemas their TypeScript types come from, so
+ * the document cannot drift from the code.
  */
 export function openApiDocument(): Record<string, unknown> {
   if (cached) return cached;
@@ -433,25 +289,10 @@ export function openApiDocument(): Record<string, unknown> {
         runnerNonce: { type: 'apiKey', in: 'header', name: 'x-runner-nonce' },
       },
       schemas: {
-        Error: {
-          type: 'object',
-          required: ['error'],
-          properties: {
-            error: {
-              type: 'object',
-              required: ['message', 'type', 'param', 'code'],
-              properties: {
-                message: { type: 'string' },
-                type: { type: 'string' },
-                param: { type: ['string', 'null'] },
-                code: { type: ['string', 'null'] },
-              },
-            },
-          },
-        },
+        Error: outputSchema(errorBodySchema),
         ...imagesSchemas,
         JobCreateRequest: inputSchema(jobCreateSchema),
-        Job: publicJob,
+        Job: outputSchema(publicJobSchema),
         ApiKey: {
           type: 'object',
           properties: {

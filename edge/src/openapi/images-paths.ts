@@ -1,19 +1,17 @@
 import { GENERATION_LIMITS } from '@kandinsky/protocol';
 import { IMAGE_LIMITS } from '@kandinsky/protocol/image-bytes';
 import { MAX_EDIT_IMAGES } from '../openai/native-request';
+import { imagesResponseSchema } from '../schemas/images-response';
 import { openAiEditSchema, openAiVariationSchema } from '../schemas/openai-edit';
 import { openAiGenerationSchema } from '../schemas/openai-generation';
-import { inputSchema } from './json-schema';
+import { errorResponses, json, ref } from './document-parts';
+import { inputSchema, outputSchema } from './json-schema';
 
 /**
  * The OpenAI-compatible part of the OpenAPI document: `/v1/images/{generations,edits,variations}` and their schemas.
  * Request schemas come from the validators (the multipart ones add the file parts, which zod does not see).
  */
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: unknown) => ({ 'application/json': { schema } });
-const errorResponses = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((status) => [String(status), { $ref: `#/components/responses/Error${status}` }]));
 const idempotencyKey = {
   name: 'Idempotency-Key',
   in: 'header',
@@ -120,17 +118,5 @@ export const imagesSchemas = {
     ['image'],
   ),
   ImageVariationRequest: withFiles(inputSchema(openAiVariationSchema), { image: file(imageFiles) }, ['image']),
-  ImagesResponse: {
-    type: 'object',
-    properties: {
-      created: { type: 'integer' },
-      data: {
-        type: 'array',
-        items: {
-          type: 'object',
-          properties: { url: { type: 'string' }, b64_json: { type: 'string' }, revised_prompt: { type: 'string' } },
-        },
-      },
-    },
-  },
+  ImagesResponse: outputSchema(imagesResponseSchema),
 };

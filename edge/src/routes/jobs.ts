@@ -5,6 +5,7 @@ import { ApiError } from '../errors/api-error';
 import { createJob } from '../jobs/create-job';
 import { streamJobEvents } from '../jobs/job-events';
 import { parseCreateRequest } from '../jobs/parse-create-request';
+import { presentJobWithConfig } from '../jobs/present-job';
 import { jobNotFound, shardForJob, shardStub } from '../jobs/shards';
 import { isTerminal } from '../jobs/types';
 import { waitForJob } from '../jobs/wait-for-job';
@@ -13,7 +14,6 @@ import { validate } from '../lib/validate';
 import { apiKeyAuth } from '../middleware/api-key-auth';
 import { readBody } from '../middleware/read-body';
 import type { AppEnv } from '../types';
-import { presentForRequest } from './present';
 
 /** Body limit of job creation (room for a few base64 images). */
 export const CREATE_BODY_LIMIT = 32 * 1024 * 1024;
@@ -50,7 +50,7 @@ jobRoutes.post('/', readBody({ maxBytes: CREATE_BODY_LIMIT }), async (c) => {
   if (wait !== null) c.header('preference-applied', `wait=${wait}`);
   if (replayed) c.header('idempotent-replayed', 'true');
   c.header('location', `/v1/jobs/${job.id}`);
-  return c.json(await presentForRequest(c, latest), isTerminal(latest.status) ? 200 : 202);
+  return c.json(await presentJobWithConfig(latest, readConfig(c.env)), isTerminal(latest.status) ? 200 : 202);
 });
 
 jobRoutes.get('/', async (c) => {
@@ -68,7 +68,7 @@ jobRoutes.get('/', async (c) => {
   const last = page[page.length - 1];
   return c.json({
     object: 'list',
-    data: await Promise.all(page.map((job) => presentForRequest(c, job))),
+    data: await Promise.all(page.map((job) => presentJobWithConfig(job, readConfig(c.env)))),
     has_more: hasMore,
     next_cursor: hasMore && last ? `${last.created_at}.${last.id}` : null,
   });
@@ -82,7 +82,7 @@ jobRoutes.get('/:id', async (c) => {
   const wait = parsePreferWait(c.req.header('prefer'));
   const latest = wait ? ((await waitForJob(c.env, job, tenant, wait * 1000)) ?? job) : job;
   if (wait !== null) c.header('preference-applied', `wait=${wait}`);
-  return c.json(await presentForRequest(c, latest));
+  return c.json(await presentJobWithConfig(latest, readConfig(c.env)));
 });
 
 jobRoutes.post('/:id/cancel', readBody({ maxBytes: SMALL_BODY_LIMIT }), async (c) => {
@@ -94,7 +94,7 @@ jobRoutes.post('/:id/cancel', readBody({ maxBytes: SMALL_BODY_LIMIT }), async (c
       code: 'job_not_cancellable',
     });
   }
-  return c.json(await presentForRequest(c, outcome.job));
+  return c.json(await presentJobWithConfig(outcome.job, readConfig(c.env)));
 });
 
 jobRoutes.get('/:id/events', async (c) => {

@@ -7,7 +7,7 @@ import {
 } from '@kandinsky/protocol';
 import { type Context, Hono } from 'hono';
 import { readConfig } from '../config';
-import type { LeaseGrant } from '../durable/queue-shard';
+import type { LeaseGrant, LeaseRefusal } from '../durable/queue/job-lifecycle';
 import type { Env } from '../env';
 import { ApiError } from '../errors/api-error';
 import { jobNotFound, shardForJob, shardStub } from '../jobs/shards';
@@ -107,8 +107,8 @@ runnerRoutes.post('/jobs/:id/heartbeat', async (c) => {
     body.progress ?? null,
     readConfig(c.env).leaseTtlMs,
   );
-  const ok = checkLease(id, outcome);
-  return c.json({ cancel: ok.cancel, lease_expires_at: ok.lease_expires_at });
+  if (outcome.kind !== 'ok') throw leaseRefused(id, outcome);
+  return c.json({ cancel: outcome.cancel, lease_expires_at: outcome.lease_expires_at });
 });
 
 runnerRoutes.post('/jobs/:id/complete', async (c) => {
@@ -117,29 +117,28 @@ runnerRoutes.post('/jobs/:id/complete', async (c) => {
   const outcome = await shardForJob(c.env, id).complete(id, body.lease_id, body.result);
   if (outcome.kind === 'invalid')
     throw new ApiError(400, outcome.message, { param: 'result.images', code: 'invalid_result' });
-  const ok = checkLease(id, outcome);
-  return c.json({ status: 'succeeded', duplicate: ok.duplicate });
+  if (outcome.kind !== 'ok') throw leaseRefused(id, outcome);
+  return c.json({ status: 'succeeded', duplicate: outcome.duplicate });
 });
 
 runnerRoutes.post('/jobs/:id/fail', async (c) => {
   const id = c.req.param('id');
   const body = parseJson(c.get('rawBody'), failBodySchema);
   const outcome = await shardForJob(c.env, id).fail(id, body.lease_id, body.error, body.retryable);
-  return c.json({ status: checkLease(id, outcome).status });
+  if (outcome.kind !== 'ok') throw leaseRefused(id, outcome);
+  return c.json({ status: outcome.status });
 });
 
 runnerRoutes.post('/jobs/:id/release', async (c) => {
   const id = c.req.param('id');
   const body = parseJson(c.get('rawBody'), releaseBodySchema);
   const outcome = await shardForJob(c.env, id).release(id, body.lease_id);
-  return c.json({ status: checkLease(id, outcome).status });
+  if (outcome.kind !== 'ok') throw leaseRefused(id, outcome);
+  return c.json({ status: outcome.status });
 });
 
-function checkLease<T extends { kind: string }>(id: string, outcome: T): Extract<T, { kind: 'ok' }> {
-  if (outcome.kind === 'not_found') throw jobNotFound(id);
-  if (outcome.kind === 'conflict') {
-    const status = (outcome as unknown as { status: string }).status;
-    throw new ApiError(409, `The lease is no longer held (job is ${status}).`, { code: 'lease_not_current' });
-  }
-  return outcome as Extract<T, { kind: 'ok' }>;
+/** The HTTP answer when a runner call's lease is not the job's current one: 404 for an unknown job, else 409. */
+function leaseRefused(id: string, refusal: LeaseRefusal): ApiError {
+  if (refusal.kind === 'not_found') return jobNotFound(id);
+  return new ApiError(409, `The lease is no longer held (job is ${refusal.status}).`, { code: 'lease_not_current' });
 }

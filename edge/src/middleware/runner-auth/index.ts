@@ -50,10 +50,11 @@ export async function runnerSignature(secret: string, parts: RunnerRequestParts)
  * `RunnerReplayGuard` object for as long as the timestamp is acceptable). Must run after `readBody()`. Sets
  * `c.get('runnerId')`.
  *
- * Every refusal is a 401. The message names the check that failed (header format, clock window, signature version,
- * signature) so an operator can tell a wrong secret from clock skew; none of that depends on the secret except
- * match/no-match, which is compared in constant time. Replays get code `runner_request_replayed`, everything else
- * `invalid_runner_signature`. The replay check runs only for correctly signed requests, so nobody without the secret
+ * Every refused request is a 401; only a gateway without RUNNER_SECRET answers 503 (`runner_auth_not_configured`),
+ * since then the fault is the gateway's, not the runner's. The 401 message names the check that failed (header format,
+ * clock window, signature version, signature) so an operator can tell a wrong secret from clock skew; none of that
+ * depends on the secret except match/no-match, which is compared in constant time. Replays get code
+ * `runner_request_replayed`, everything else `invalid_runner_signature`. The replay check runs only for correctly signed requests, so nobody without the secret
  * can make the edge store anything.
  * @example runner.use('*', readBody({ maxBytes: 65536 }), runnerAuth());
  */

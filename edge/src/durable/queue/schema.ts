@@ -1,4 +1,4 @@
-import type { JobRecord } from '../jobs/types';
+import type { JobRecord } from '../../jobs/types';
 
 /** SQL schema of a queue shard. Idempotent; runs in every constructor. */
 export const QUEUE_SCHEMA = `

@@ -1,5 +1,5 @@
 import { AwsClient } from 'aws4fetch';
-import { ApiError } from '../errors/api-error';
+import { BucketError } from './bucket-error';
 
 /** Connection settings of an S3-compatible bucket (path-style addressing). */
 export interface S3Settings {
@@ -16,9 +16,9 @@ export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 /**
  * Minimal S3 client for the gateway: PUT input images, GET results (for inline base64), presign result URLs.
  * Uses path-style URLs (`<endpoint>/<bucket>/<key>`), which every S3-compatible server accepts.
- * @example const url = await new ObjectStore(settings).presignGet('results/t/job/0.png', 3600);
+ * @example const url = await new BucketClient(settings).presignGet('results/t/job/0.png', 3600);
  */
-export class ObjectStore {
+export class BucketClient {
   private readonly client: AwsClient;
 
   constructor(private readonly settings: S3Settings) {
@@ -36,7 +36,7 @@ export class ObjectStore {
     return new URL(`${this.settings.endpoint}/${encodeURIComponent(this.settings.bucket)}/${encodedKey}`);
   }
 
-  /** Stores bytes under `key`. */
+  /** Stores bytes under `key`; throws a {@link BucketError} when the bucket refuses. */
   async put(key: string, body: Uint8Array, contentType: string): Promise<void> {
     const response = await this.client.fetch(this.objectUrl(key).toString(), {
       method: 'PUT',
@@ -45,22 +45,16 @@ export class ObjectStore {
     });
     if (!response.ok) {
       const detail = await response.text().catch(() => '');
-      throw new ApiError(502, 'Could not store the input image.', {
-        code: 'storage_error',
-        cause: new Error(`S3 PUT ${key}: ${response.status} ${detail.slice(0, 300)}`),
-      });
+      throw new BucketError('put_failed', `S3 PUT ${key}: ${response.status} ${detail.slice(0, 300)}`);
     }
     await response.body?.cancel();
   }
 
-  /** Reads an object fully. */
+  /** Reads an object fully; throws a {@link BucketError} when the bucket refuses. */
   async get(key: string): Promise<Uint8Array> {
     const response = await this.client.fetch(this.objectUrl(key).toString(), { method: 'GET' });
     if (!response.ok) {
-      throw new ApiError(502, 'Could not read a result image.', {
-        code: 'storage_error',
-        cause: new Error(`S3 GET ${key}: ${response.status}`),
-      });
+      throw new BucketError('get_failed', `S3 GET ${key}: ${response.status}`);
     }
     return new Uint8Array(await response.arrayBuffer());
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { testStore } from '../../test/fake-runner';
 import { tinyPng } from '../../test/helpers';
 
-describe('ObjectStore against a SigV4-verifying S3 server', () => {
+describe('BucketClient against a SigV4-verifying S3 server', () => {
   it('stores objects and presigns GET URLs the server accepts', async () => {
     const store = testStore();
     const png = await tinyPng();
