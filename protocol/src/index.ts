@@ -1,7 +1,7 @@
 /**
  * `@kandinsky/protocol`: what crosses the edge <-> runner boundary, defined once and imported by both sides. The
  * request contract (`generation-request.ts`: what a client may ask; `generation-params.ts`: what a runner receives),
- * its limits, the seed rule, the runner API bodies (docs/runner-protocol.md) and the job failure codes.
+ * its limits, the seed rule, the runner API bodies and how runners sign them (docs/runner-protocol.md) and the job failure codes.
  */
 export * from './generation-params.js';
 export * from './generation-request.js';
@@ -12,4 +12,5 @@ export * from './mask-alpha.js';
 export * from './openai-streaming.js';
 export * from './previews.js';
 export * from './runner-api.js';
+export * from './runner-signing.js';
 export * from './seeds.js';

@@ -1,6 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { RUNNER_CLOCK_SKEW_SECONDS } from '@kandinsky/protocol';
 import { describe, expect, it } from 'vitest';
-import { RUNNER_CLOCK_SKEW_SECONDS } from '../middleware/runner-auth';
 import type { RunnerReplayGuard } from './runner-replay-guard';
 
 const guard = (name: string) => env.RUNNER_REPLAY_GUARD.get(env.RUNNER_REPLAY_GUARD.idFromName(name));

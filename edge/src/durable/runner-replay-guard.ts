@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
+import { RUNNER_CLOCK_SKEW_SECONDS } from '@kandinsky/protocol';
 import type { Env } from '../env';
-import { RUNNER_CLOCK_SKEW_SECONDS } from '../middleware/runner-auth';
 
 /** Outcome of {@link RunnerReplayGuard.claim}. */
 export type NonceClaim = 'fresh' | 'replayed' | 'stale';

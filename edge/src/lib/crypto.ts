@@ -29,15 +29,23 @@ export function fromBase64(text: string): Uint8Array {
  * @example await sha256Hex('') // 'e3b0c442…'
  */
 export async function sha256Hex(data: string | Uint8Array): Promise<string> {
-  const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+  const bytes = typeof data === 'string' ? encoder.encode(data) : arrayBufferView(data);
   return toHex(await crypto.subtle.digest('SHA-256', bytes));
 }
 
 /** HMAC-SHA256 of `message` under `key`. */
 export async function hmacSha256(key: string | Uint8Array, message: string): Promise<ArrayBuffer> {
-  const keyBytes = typeof key === 'string' ? encoder.encode(key) : key;
+  const keyBytes = typeof key === 'string' ? encoder.encode(key) : arrayBufferView(key);
   const cryptoKey = await crypto.subtle.importKey('raw', keyBytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   return crypto.subtle.sign('HMAC', cryptoKey, encoder.encode(message));
+}
+
+/**
+ * The bytes typed as ArrayBuffer-backed, as the DOM typings of WebCrypto demand (the Workers typings do not). Nothing
+ * here is backed by a SharedArrayBuffer: bodies and keys come from Request/TextEncoder.
+ */
+function arrayBufferView(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes as Uint8Array<ArrayBuffer>;
 }
 
 /** Compares two strings in time independent of where they differ (length is not secret here). */

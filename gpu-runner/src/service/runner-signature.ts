@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { RUNNER_SIGNATURE_VERSION, runnerSigningString } from '@kandinsky/protocol';
 
-/** The signed parts of a runner request (docs/runner-protocol.md). */
+/** The signed parts of a runner request (docs/runner-protocol.md), with the body as sent. */
 export interface RunnerRequestParts {
   /** `x-runner-timestamp`: unix seconds, decimal. */
   timestamp: string;
@@ -16,22 +17,13 @@ export interface RunnerRequestParts {
 }
 
 /**
- * The `x-runner-signature` value of docs/runner-protocol.md: `v2=` + hex HMAC-SHA256(secret, "v2" \n timestamp \n
- * nonce \n runnerId \n METHOD \n path \n hex(sha256(body))).
+ * The `x-runner-signature` value: `v2=` + hex HMAC-SHA256(secret, {@link runnerSigningString} of the parts).
  * @example signRunnerRequest('secret', { timestamp: '1700000000', nonce: runnerNonce(), runnerId: 'gpu-1', method: 'POST', path: '/v1/runner/lease', body: '{}' })
  */
 export function signRunnerRequest(secret: string, parts: RunnerRequestParts): string {
-  const bodyHash = createHash('sha256').update(parts.body, 'utf8').digest('hex');
-  const canonical = [
-    'v2',
-    parts.timestamp,
-    parts.nonce,
-    parts.runnerId,
-    parts.method.toUpperCase(),
-    parts.path,
-    bodyHash,
-  ].join('\n');
-  return `v2=${createHmac('sha256', secret).update(canonical, 'utf8').digest('hex')}`;
+  const bodySha256Hex = createHash('sha256').update(parts.body, 'utf8').digest('hex');
+  const signed = runnerSigningString({ ...parts, bodySha256Hex });
+  return `${RUNNER_SIGNATURE_VERSION}=${createHmac('sha256', secret).update(signed, 'utf8').digest('hex')}`;
 }
 
 /** A fresh `x-runner-nonce`: 128 random bits as lowercase hex. The edge accepts each nonce once. */

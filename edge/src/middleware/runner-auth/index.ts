@@ -1,48 +1,18 @@
+import {
+  RUNNER_CLOCK_SKEW_SECONDS,
+  RUNNER_ID_PATTERN,
+  RUNNER_NONCE_PATTERN,
+  RUNNER_SIGNATURE_VERSION,
+  RUNNER_TIMESTAMP_PATTERN,
+} from '@kandinsky/protocol';
 import type { MiddlewareHandler } from 'hono';
 import { readConfig } from '../../config';
 import { ApiError } from '../../errors/api-error';
-import { hmacSha256, sha256Hex, timingSafeEqualStrings, toHex } from '../../lib/crypto';
+import { timingSafeEqualStrings } from '../../lib/crypto';
 import type { AppEnv } from '../../types';
+import { runnerSignature } from './signature';
 
-/** Accepted clock difference between a runner's signed timestamp and the edge, in seconds. */
-export const RUNNER_CLOCK_SKEW_SECONDS = 300;
-const RUNNER_ID = /^[A-Za-z0-9._-]{1,64}$/;
-/** 128 random bits as lowercase hex. */
-const NONCE = /^[0-9a-f]{32}$/;
-const TIMESTAMP = /^\d{1,12}$/;
-
-/** The signed parts of a runner request (docs/runner-protocol.md). */
-export interface RunnerRequestParts {
-  /** `x-runner-timestamp`: unix seconds, decimal. */
-  timestamp: string;
-  /** `x-runner-nonce`: 32 lowercase hex characters, fresh for every request. */
-  nonce: string;
-  /** `x-runner-id`. */
-  runnerId: string;
-  method: string;
-  /** URL path without the query string. */
-  path: string;
-  /** The raw body bytes (empty for none). */
-  body: Uint8Array;
-}
-
-/**
- * The signature a runner sends (docs/runner-protocol.md): `v2=` + hex HMAC-SHA256 over
- * `"v2" \n timestamp \n nonce \n runnerId \n METHOD \n path \n hex(sha256(body))`.
- * @example await runnerSignature(secret, { timestamp: '1700000000', nonce, runnerId: 'gpu-1', method: 'POST', path: '/v1/runner/lease', body })
- */
-export async function runnerSignature(secret: string, parts: RunnerRequestParts): Promise<string> {
-  const canonical = [
-    'v2',
-    parts.timestamp,
-    parts.nonce,
-    parts.runnerId,
-    parts.method.toUpperCase(),
-    parts.path,
-    await sha256Hex(parts.body),
-  ].join('\n');
-  return `v2=${toHex(await hmacSha256(secret, canonical))}`;
-}
+export { type RunnerRequestParts, runnerSignature } from './signature';
 
 /**
  * Verifies runner requests: signed with RUNNER_SECRET (v2, covering runner id, nonce, timestamp, method, path and
@@ -69,12 +39,13 @@ export function runnerAuth(): MiddlewareHandler<AppEnv> {
     const timestamp = c.req.header('x-runner-timestamp') ?? '';
     const nonce = c.req.header('x-runner-nonce') ?? '';
     const signature = c.req.header('x-runner-signature') ?? '';
-    if (!RUNNER_ID.test(runnerId)) throw fail('missing or malformed x-runner-id');
-    if (!TIMESTAMP.test(timestamp)) throw fail('missing or malformed x-runner-timestamp');
-    if (!NONCE.test(nonce)) throw fail('missing or malformed x-runner-nonce (32 lowercase hex characters)');
+    if (!RUNNER_ID_PATTERN.test(runnerId)) throw fail('missing or malformed x-runner-id');
+    if (!RUNNER_TIMESTAMP_PATTERN.test(timestamp)) throw fail('missing or malformed x-runner-timestamp');
+    if (!RUNNER_NONCE_PATTERN.test(nonce))
+      throw fail('missing or malformed x-runner-nonce (32 lowercase hex characters)');
     if (Math.abs(Date.now() / 1000 - Number(timestamp)) > RUNNER_CLOCK_SKEW_SECONDS)
       throw fail('timestamp outside the allowed window');
-    if (!signature.startsWith('v2='))
+    if (!signature.startsWith(`${RUNNER_SIGNATURE_VERSION}=`))
       throw fail('x-runner-signature must be a v2= signature (v1 is no longer accepted; docs/runner-protocol.md)');
     const expected = await runnerSignature(secret, {
       timestamp,
