@@ -1,4 +1,5 @@
 import { env, runInDurableObject, SELF } from 'cloudflare:test';
+import { concatBytes, PNG_SIGNATURE, pngChunk } from '@kandinsky/protocol/image-bytes';
 import OpenAI from 'openai';
 import { ACTIVE_JOBS_PERSIST_INTERVAL_MS, type ApiKeyObject } from '../src/durable/api-key-object';
 import { sha256Hex } from '../src/lib/crypto';
@@ -149,25 +150,6 @@ export async function expectError(
 
 /** A valid 64x64 PNG (8-bit grey, all black), built without an encoder library. */
 export async function tinyPng(width = 64, height = 64): Promise<Uint8Array> {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc32 = (bytes: Uint8Array) => {
-    let c = 0xffffffff;
-    for (const b of bytes) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, data: Uint8Array) => {
-    const out = new Uint8Array(12 + data.length);
-    const view = new DataView(out.buffer);
-    view.setUint32(0, data.length);
-    out.set(new TextEncoder().encode(type), 4);
-    out.set(data, 8);
-    view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-    return out;
-  };
   const ihdr = new Uint8Array(13);
   const ihdrView = new DataView(ihdr.buffer);
   ihdrView.setUint32(0, width);
@@ -177,18 +159,5 @@ export async function tinyPng(width = 64, height = 64): Promise<Uint8Array> {
   const compressed = new Uint8Array(
     await new Response(new Blob([raw]).stream().pipeThrough(new CompressionStream('deflate'))).arrayBuffer(),
   );
-  const parts = [
-    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', compressed),
-    chunk('IEND', new Uint8Array(0)),
-  ];
-  const total = parts.reduce((sum, part) => sum + part.length, 0);
-  const png = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    png.set(part, offset);
-    offset += part.length;
-  }
-  return png;
+  return concatBytes(PNG_SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('IDAT', compressed), pngChunk('IEND'));
 }

@@ -1,4 +1,4 @@
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+import { PNG_SIGNATURE } from './image-bytes/png-chunks.js';
 
 /** OpenAI's answer to an edit whose mask has no alpha channel (message and code), reused word for word. */
 export const MASK_WITHOUT_ALPHA = {

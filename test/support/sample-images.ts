@@ -1,8 +1,8 @@
 import { deflateSync } from 'node:zlib';
+import { PNG_SIGNATURE, pngChunk } from '@kandinsky/protocol/image-bytes';
 import fc from 'fast-check';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { PNG_SIGNATURE, pngChunk } from '../browser/stack/png.js';
 
 /**
  * Input images for end-to-end tests, good and bad: PNG and JPEG files of a few sizes, and files the service must

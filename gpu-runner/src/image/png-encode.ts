@@ -1,3 +1,4 @@
+import { concatBytes, pngChunk } from '@kandinsky/protocol/image-bytes';
 import { PNG } from 'pngjs';
 import type { Raster } from './raster.js';
 
@@ -22,7 +23,7 @@ export function encodePng(image: Raster, text: Record<string, string> = {}): Uin
   if (chunks.length === 0) return png;
   // Signature (8) + IHDR (4 length + 4 type + 13 data + 4 CRC) = 33 bytes; text chunks go right after IHDR.
   const ihdrEnd = 33;
-  return concatBytes([png.subarray(0, ihdrEnd), ...chunks, png.subarray(ihdrEnd)]);
+  return concatBytes(png.subarray(0, ihdrEnd), ...chunks, png.subarray(ihdrEnd));
 }
 
 /** Reads the `tEXt` and `iTXt` (uncompressed) entries of a PNG. */
@@ -60,43 +61,6 @@ function itxtChunk(keyword: string, text: string): Uint8Array {
   }
   const encoder = new TextEncoder();
   // The keyword is printable ASCII (checked above), so its UTF-8 bytes are its Latin-1 bytes.
-  const data = concatBytes([encoder.encode(keyword), new Uint8Array(5), encoder.encode(text)]);
+  const data = concatBytes(encoder.encode(keyword), new Uint8Array(5), encoder.encode(text));
   return pngChunk('iTXt', data);
-}
-
-function pngChunk(type: string, data: Uint8Array): Uint8Array {
-  const chunk = new Uint8Array(12 + data.length);
-  const view = new DataView(chunk.buffer);
-  view.setUint32(0, data.length);
-  for (let i = 0; i < 4; i++) chunk[4 + i] = type.charCodeAt(i);
-  chunk.set(data, 8);
-  view.setUint32(8 + data.length, crc32(chunk.subarray(4, 8 + data.length)));
-  return chunk;
-}
-
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** The CRC-32 PNG chunks carry (over type + data). */
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }

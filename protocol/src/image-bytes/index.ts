@@ -22,6 +22,7 @@ export {
   readJpegStructure,
 } from './jpeg-structure.js';
 export { IMAGE_LIMITS, type ImageLimits } from './limits.js';
+export { concatBytes, PNG_SIGNATURE, pngChunk } from './png-chunks.js';
 export { checkZlibHeader, trailingAdler, verifyPngImageData, zlibErrorCode } from './png-image-data.js';
 export { type PngRowSink, PngScanlines, type PngScanlinesOptions } from './png-scanlines.js';
 export {

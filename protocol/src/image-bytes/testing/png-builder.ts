@@ -1,4 +1,5 @@
-import { adler32, crc32 } from '../checksums.js';
+import { adler32 } from '../checksums.js';
+import { concatBytes, PNG_SIGNATURE, pngChunk } from '../png-chunks.js';
 
 /**
  * Test helpers that write PNG files from samples, written independently of the readers (their own Adam7 table,
@@ -87,17 +88,6 @@ export function pngScanlineData(spec: TestPngSpec): Uint8Array {
   return Uint8Array.from(out);
 }
 
-/** One chunk: length, type, data, CRC. */
-export function pngChunk(type: string, data: Uint8Array = new Uint8Array()): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, data.length);
-  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
-  out.set(data, 8);
-  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
-}
-
 /** An IHDR payload. */
 export function pngHeaderData(width: number, height: number, bitDepth: number, colorType: number, interlace = 0) {
   const data = new Uint8Array(13);
@@ -107,20 +97,6 @@ export function pngHeaderData(width: number, height: number, bitDepth: number, c
   data.set([bitDepth, colorType, 0, 0, interlace], 8);
   return data;
 }
-
-/** Concatenates byte arrays. */
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
-}
-
-/** The 8-byte PNG signature. */
-export const PNG_SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** Options of {@link assemblePng}. */
 export interface AssemblePngOptions {
