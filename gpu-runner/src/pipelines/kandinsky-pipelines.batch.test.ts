@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
+import { buildTinyModelFolder } from '../../test/helpers/tiny-model-folder.js';
 import { decodeImage, encodeImage } from '../image/index.js';
 import type { GenerationParams } from './generation-request.js';
 import { type GenerationResult, KandinskyPipelines } from './kandinsky-pipelines.js';
 import { GenerationCancelledError, PipelineParamError } from './pipeline-errors.js';
 import type { ProgressEvent } from './progress.js';
-import { buildTinyModelFolder } from './tiny-model-folder-support.js';
 
 let folder: { root: string; cleanup(): Promise<void> };
 let pipelines: KandinskyPipelines;

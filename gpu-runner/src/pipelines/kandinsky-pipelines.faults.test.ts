@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
+import { buildTinyModelFolder } from '../../test/helpers/tiny-model-folder.js';
 import { encodeImage } from '../image/index.js';
 import type { GenerationParams } from './generation-request.js';
 import { KandinskyPipelines } from './kandinsky-pipelines.js';
-import { buildTinyModelFolder } from './tiny-model-folder-support.js';
 
 let folder: { root: string; cleanup(): Promise<void> };
 let pipelines: KandinskyPipelines;

@@ -45,23 +45,10 @@ import {
   priorTextEncoderFrom,
   unetFrom,
 } from './model-adapters.js';
+import { COMPONENT_FOLDERS, type ComponentFolder, OPTIONAL_COMPONENTS } from './model-folder-layout.js';
 import { PipelineParamError } from './pipeline-errors.js';
 import { type PriorResult, runPrior, runPriorBatch } from './prior-stage.js';
 import { type GenerationStage, type RunControl, throwIfCancelled } from './progress.js';
-
-/** Component folders of a converted model folder (see `convertModelFolder`). */
-const COMPONENT_FOLDERS = [
-  'prior_text_encoder',
-  'prior',
-  'image_encoder',
-  'text_encoder',
-  'unet',
-  'unet_inpaint',
-  'movq',
-] as const;
-type ComponentFolder = (typeof COMPONENT_FOLDERS)[number];
-/** `unet_inpaint` is optional: without it inpainting requests are refused. */
-const OPTIONAL: readonly ComponentFolder[] = ['unet_inpaint'];
 
 /** A request ready to run: resolved by the contract, its input images decoded (see {@link KandinskyPipelines.prepare}). */
 export type PreparedRequest = ResolvedGeneration<Raster>;
@@ -151,7 +138,7 @@ export class KandinskyPipelines {
     const loaded: Partial<Record<ComponentFolder, LoadedComponent>> = {};
     try {
       for (const name of COMPONENT_FOLDERS) {
-        if (OPTIONAL.includes(name) && !existsSync(join(root, name, 'component.json'))) continue;
+        if (OPTIONAL_COMPONENTS.includes(name) && !existsSync(join(root, name, 'component.json'))) continue;
         loaded[name] = await loadComponent(join(root, name), opts);
       }
       const get = (name: ComponentFolder) => loaded[name] as LoadedComponent;

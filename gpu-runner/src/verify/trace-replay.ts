@@ -14,11 +14,6 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { type HostTensor, readSafetensors } from '../io/safetensors.js';
-import type { NoiseSource } from '../random/noise-source.js';
-import { ReplayNoise } from '../random/replay-noise.js';
-import { SeededNoise } from '../random/seeded-noise.js';
-import type { Scheduler, SchedulerStepInput, SchedulerStepOutput } from '../schedulers/scheduler.js';
-import { tinyFixtures } from '../verify/fixture-root.js';
 import type {
   DecoderTextEncoder,
   DecoderUNet,
@@ -28,7 +23,12 @@ import type {
   PriorModel,
   PriorTextEncoder,
   UNetInputs,
-} from './components.js';
+} from '../pipelines/components.js';
+import type { NoiseSource } from '../random/noise-source.js';
+import { ReplayNoise } from '../random/replay-noise.js';
+import { SeededNoise } from '../random/seeded-noise.js';
+import type { Scheduler, SchedulerStepInput, SchedulerStepOutput } from '../schedulers/scheduler.js';
+import { tinyFixtures } from './fixture-root.js';
 
 /** The trace's recorded draws, `randn.000` first. */
 function drawNames(tensors: Map<string, HostTensor>): string[] {

@@ -1,7 +1,7 @@
 import { imageSeed } from '@kandinsky/protocol';
 import { PNG } from 'pngjs';
-import { batchKey } from '../../pipelines/batch-shape.js';
-import { GenerationCancelledError } from '../../pipelines/pipeline-errors.js';
+import { batchKey } from '../../src/pipelines/batch-shape.js';
+import { GenerationCancelledError } from '../../src/pipelines/pipeline-errors.js';
 import type {
   GeneratedBatch,
   GeneratedImage,
@@ -9,8 +9,8 @@ import type {
   GeneratorControl,
   ImageGenerator,
   PreparedJob,
-} from '../image-generator.js';
-import { JobRefusedError } from '../job-failure.js';
+} from '../../src/service/image-generator.js';
+import { JobRefusedError } from '../../src/service/job-failure.js';
 
 /** A request the fake generator prepared. */
 export interface FakePrepared extends PreparedJob {
