@@ -1,7 +1,6 @@
-import type { ResolvedGeneration, Task } from '@kandinsky/protocol';
-import type { GeneratedImage, GenerateOptions } from '../pipelines/kandinsky-pipelines.js';
-
-export type { GeneratedImage, GeneratedPreview } from '../pipelines/kandinsky-pipelines.js';
+import type { Task } from '@kandinsky/protocol';
+import type { GeneratedImage, GenerateOptions } from '../pipelines/generated-images.js';
+import type { GenerationRequest } from '../pipelines/generation-request.js';
 
 /** What a run can be given: progress, previews and cancellation. */
 export type GeneratorControl = Pick<GenerateOptions, 'signal' | 'onProgress' | 'onPreview'>;
@@ -16,9 +15,6 @@ export interface GeneratedBatch {
    */
   timingsMs: Record<string, number>;
 }
-
-/** A job's request as the generator receives it: resolved by the contract, input images read from the bucket. */
-export type GenerationRequest = ResolvedGeneration<Uint8Array>;
 
 /** A request the generator checked and made ready (inputs decoded); opaque to the worker apart from its batch key. */
 export interface PreparedJob {

@@ -1,10 +1,11 @@
 import { imageSeed, mapRequestImages, type RunnerJob, runnerJobSchema } from '@kandinsky/protocol';
+import type { GeneratedImage } from '../pipelines/generated-images.js';
 import { GenerationCancelledError } from '../pipelines/pipeline-errors.js';
 import type { ProgressEvent } from '../pipelines/progress.js';
 import { type EdgeApi, type LeasedJson, LeaseLostError } from './edge-client.js';
 import { generationMetadata } from './generation-metadata.js';
 import { HeldJob, type JobOutcome } from './held-job.js';
-import type { GeneratedBatch, GeneratedImage, ImageGenerator, PreparedJob } from './image-generator.js';
+import type { GeneratedBatch, ImageGenerator, PreparedJob } from './image-generator.js';
 import { classifyFailure, type JobFailure, JobRefusedError } from './job-failure.js';
 import type { Logger } from './logger.js';
 import { PreviewPublisher } from './preview-publisher.js';

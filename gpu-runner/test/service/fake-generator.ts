@@ -1,11 +1,11 @@
 import { imageSeed } from '@kandinsky/protocol';
 import { PNG } from 'pngjs';
 import { batchKey } from '../../src/pipelines/batch-shape.js';
+import type { GeneratedImage } from '../../src/pipelines/generated-images.js';
+import type { GenerationRequest } from '../../src/pipelines/generation-request.js';
 import { GenerationCancelledError } from '../../src/pipelines/pipeline-errors.js';
 import type {
   GeneratedBatch,
-  GeneratedImage,
-  GenerationRequest,
   GeneratorControl,
   ImageGenerator,
   PreparedJob,
