@@ -24,9 +24,10 @@ export interface PreparedJob {
 
 /**
  * What the runner service needs from the model. `prepare` checks one job's request and decodes its inputs before the
- * job joins a batch, throwing for what the request itself got wrong (see `job-failure.ts`), so a bad job fails alone;
- * `generate` turns prepared jobs of one batch key into images: for each job in order, its `n` images, image i made
- * with seed `imageSeed(seed, i)` and reporting it.
+ * job joins a batch, throwing for what the request itself got wrong (see `job-failure.ts`): found there, such a fault
+ * fails that job only, where found during `generate` it would fail the whole batch's pass. `generate` turns prepared
+ * jobs of one batch key into images: for each job in order, its `n` images, image i made with seed
+ * `imageSeed(seed, i)` and reporting it.
  */
 export interface ImageGenerator<P extends PreparedJob = PreparedJob> {
   /** One line for logs and `/metrics`, e.g. "kandinsky-2.1 (random weights, tiny config)". */
