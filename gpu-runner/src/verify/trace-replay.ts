@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the fake and the observing replay share one per-call wrapper (`wrap`), kept together.
 /**
  * Replays a reference pipeline trace (`e2e_*` of the tiny fixture set: every model call's inputs and outputs, every
  * scheduler step and every random draw of a diffusers run) against this port's pipelines. Used by the pipeline

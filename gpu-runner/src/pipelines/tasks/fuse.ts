@@ -1,13 +1,5 @@
-import { type FuseItem, runFusePrior } from '../fuse-stage.js';
-import {
-  clipPixels,
-  fuseNegative,
-  owned,
-  type PreparedOf,
-  priorSettings,
-  recordedParameters,
-  type TaskPlan,
-} from './task-plan.js';
+import type { FuseItem } from '../fuse-stage.js';
+import { clipPixels, fusedEmbeddings, type PreparedOf, recordedParameters, type TaskPlan } from './task-plan.js';
 
 /**
  * Fuse (diffusers `KandinskyPriorPipeline.interpolate`): the weighted mix of the prior's embeddings of the text items
@@ -21,12 +13,11 @@ export function fusePlan({ task, params }: PreparedOf<'fuse'>): TaskPlan {
       ...recordedParameters(task, recorded),
       inputs: inputs.map((item) => (item.type === 'text' ? item : { type: 'image', weight: item.weight })),
     },
-    async imageEmbeddings(run) {
+    imageEmbeddings(run) {
       const items: FuseItem[] = inputs.map((item) =>
         item.type === 'text' ? item : { type: 'image', pixels: clipPixels(run, item.image), weight: item.weight },
       );
-      const request = { ...priorSettings(run, params), items, ...fuseNegative(params.negative_prompt) };
-      return owned(run, await runFusePrior(run.models.prior, request, run.control));
+      return fusedEmbeddings(run, params, items);
     },
     decoderConditioning: () => ({ prompt: '' }),
   };

@@ -3,6 +3,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { clipImagesToTensor, initImagesToTensor, type Raster } from '../../image/index.js';
 import type { NoiseSource } from '../../random/noise-source.js';
 import type { DecoderRequest, Img2ImgInput, InpaintInput } from '../decoder-stage.js';
+import { type FuseItem, runFusePrior } from '../fuse-stage.js';
 import { type PipelineModels, priorScheduler } from '../pipeline-models.js';
 import { type PriorResult, runPrior } from '../prior-stage.js';
 import type { RunControl } from '../progress.js';
@@ -56,7 +57,7 @@ export interface TaskPlan extends TaskSteps {
 type PriorParams = Pick<PreparedRequest['params'], 'n' | 'prior_steps' | 'prior_guidance_scale'>;
 
 /** The prior settings of a run of `params`, with a fresh UnCLIP scheduler. */
-export function priorSettings(run: TaskRun, params: PriorParams) {
+function priorSettings(run: TaskRun, params: PriorParams) {
   return {
     imagesPerPrompt: params.n,
     steps: params.prior_steps,
@@ -82,12 +83,21 @@ export async function promptEmbeddings(
 }
 
 /**
- * A negative prompt as the prior of image-conditioned tasks takes it (interpolate's `negative_prompt` and
- * `negative_prior_prompt`): each prior run's unconditional text, and the negative image embedding is the prior's
- * sample for it. Without one (or an empty one) the negative is the zero-image embedding.
+ * The prior's weighted mix of `items` (diffusers `KandinskyPriorPipeline.interpolate`), as fuse and variation with a
+ * negative prompt run it. A negative prompt is what interpolate takes as `negative_prompt` and `negative_prior_prompt`:
+ * each prior run's unconditional text, and the negative image embedding is the prior's sample for it. Without one (or
+ * with an empty one) the negative is the zero-image embedding.
  */
-export function fuseNegative(negativePrompt: string | undefined) {
-  return negativePrompt ? { negativePrompt, negativePriorPrompt: negativePrompt } : {};
+export async function fusedEmbeddings(
+  run: TaskRun,
+  params: PriorParams & { negative_prompt?: string },
+  items: FuseItem[],
+): Promise<PriorResult> {
+  const negative = params.negative_prompt
+    ? { negativePrompt: params.negative_prompt, negativePriorPrompt: params.negative_prompt }
+    : {};
+  const request = { ...priorSettings(run, params), items, ...negative };
+  return owned(run, await runFusePrior(run.models.prior, request, run.control));
 }
 
 /** An input image as the CLIP image encoder takes it, owned by the run. */

@@ -1,13 +1,5 @@
-import { runFusePrior, variationEmbeds } from '../fuse-stage.js';
-import {
-  clipPixels,
-  fuseNegative,
-  owned,
-  type PreparedOf,
-  priorSettings,
-  recordedParameters,
-  type TaskPlan,
-} from './task-plan.js';
+import { variationEmbeds } from '../fuse-stage.js';
+import { clipPixels, fusedEmbeddings, owned, type PreparedOf, recordedParameters, type TaskPlan } from './task-plan.js';
 
 /**
  * Variation: the decoder from the input image's CLIP embedding. With a negative prompt the image goes through the
@@ -25,12 +17,7 @@ export function variationPlan({ task, params }: PreparedOf<'variation'>): TaskPl
         run.control.onProgress?.({ stage: 'encode', step: 1, totalSteps: 1 });
         return owned(run, result);
       }
-      const request = {
-        ...priorSettings(run, params),
-        items: [{ type: 'image' as const, pixels, weight: 1 }],
-        ...fuseNegative(params.negative_prompt),
-      };
-      return owned(run, await runFusePrior(run.models.prior, request, run.control));
+      return fusedEmbeddings(run, params, [{ type: 'image', pixels, weight: 1 }]);
     },
     decoderConditioning: () => ({ prompt: params.prompt ?? '' }),
   };
