@@ -6,7 +6,7 @@
 import { clipPreprocess } from '../src/image/clip-image-processor.js';
 import { encodeImage } from '../src/image/encode-image.js';
 import { prepareInitImage } from '../src/image/init-image.js';
-import { testPattern } from '../src/image/test-pattern.js';
+import { testPattern } from '../test/helpers/test-pattern.js';
 import { report, timeOnce } from './util.js';
 
 const cases: { name: string; run: () => unknown | Promise<unknown> }[] = [

@@ -23,13 +23,13 @@ import {
 } from '../src/pipelines/model-adapters.js';
 import { type PriorResult, runPrior } from '../src/pipelines/prior-stage.js';
 import type { ProgressEvent } from '../src/pipelines/progress.js';
-import { buildTinyModelFolder } from '../src/pipelines/tiny-model-folder-support.js';
 import { SeededNoise } from '../src/random/seeded-noise.js';
 import { createScheduler } from '../src/schedulers/create-scheduler.js';
 import type { SchedulerName } from '../src/schedulers/scheduler.js';
 import { loadClipTokenizer, loadXlmRobertaTokenizer } from '../src/tokenizers/index.js';
 import { SHIPPED_FIXTURES } from '../src/verify/fixture-root.js';
 import { useTestBackend } from '../test/helpers/backend.js';
+import { buildTinyModelFolder } from '../test/helpers/tiny-model-folder.js';
 import { randomizeWeights, report } from './util.js';
 
 const PROMPT = 'a red cat, 4k photo';

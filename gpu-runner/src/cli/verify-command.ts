@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { E2E_SCENARIOS } from '../pipelines/e2e-scenarios-support.js';
 import { initBackend } from '../tf/backend.js';
+import { E2E_SCENARIOS } from '../verify/e2e-scenarios.js';
 import { FIXTURES_ENV, fixturesRoot } from '../verify/fixture-root.js';
 import { componentHeadline, formatComponent, formatHeader, formatSummary } from '../verify/report.js';
 import { runVerify } from '../verify/run-verify.js';

@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, fixture } from '../../test/helpers/tensors.js';
+import { testPattern } from '../../test/helpers/test-pattern.js';
 import type { HostTensor } from '../io/safetensors.js';
 import { rgbToLuma } from './pil-convert.js';
 import type { PilFilterName } from './pil-filters.js';
 import { pilReduce } from './pil-reduce.js';
 import { pilResize } from './pil-resize.js';
 import { type Raster, rasterFrom } from './raster.js';
-import { testPattern } from './test-pattern.js';
 
 interface ResizeCase {
   name: string;

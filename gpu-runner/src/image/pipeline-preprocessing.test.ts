@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
 import { FIXTURES, fixture } from '../../test/helpers/tensors.js';
+import { testPattern } from '../../test/helpers/test-pattern.js';
 import type { HostTensor } from '../io/safetensors.js';
 import { clipPreprocess, parseClipImageProcessorConfig } from './clip-image-processor.js';
 import { decodeImage } from './decode-image.js';
@@ -11,7 +12,6 @@ import { clipImagesToTensor, initImagesToTensor, latentKeepMaskTensor } from './
 import { prepareInitImage } from './init-image.js';
 import { latentKeepMask, prepareKeepMaskFromArray, prepareKeepMaskFromImage } from './inpaint-mask.js';
 import { type Raster, rasterFrom } from './raster.js';
-import { testPattern } from './test-pattern.js';
 
 /** HWC uint8 fixture tensor -> raster. */
 function raster(t: HostTensor): Raster {

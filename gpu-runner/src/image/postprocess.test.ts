@@ -4,12 +4,12 @@ import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
 import { fixture } from '../../test/helpers/tensors.js';
+import { testPattern } from '../../test/helpers/test-pattern.js';
 import type { HostTensor } from '../io/safetensors.js';
 import { decodeImage } from './decode-image.js';
 import { encodeImage } from './encode-image.js';
 import { readPngText } from './png-encode.js';
 import { decodedToUint8, imageTensorToRasters, roundHalfEven, toUnitRange } from './postprocess.js';
-import { testPattern } from './test-pattern.js';
 
 describe('decoder output -> image bytes', () => {
   let t: Map<string, HostTensor>;

@@ -1,14 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
+import { buildTinyModelFolder } from '../../test/helpers/tiny-model-folder.js';
 import { decodeImage, encodeImage } from '../image/index.js';
 import type { GenerationParams } from './generation-request.js';
 import { type GenerationResult, KandinskyPipelines } from './kandinsky-pipelines.js';
 import { GenerationCancelledError, PipelineParamError } from './pipeline-errors.js';
+import { loadPipelineModels, type PipelineModels } from './pipeline-models.js';
 import type { ProgressEvent } from './progress.js';
-import { buildTinyModelFolder } from './tiny-model-folder-support.js';
 
 let folder: { root: string; cleanup(): Promise<void> };
+let models: PipelineModels;
 let pipelines: KandinskyPipelines;
 
 /** A small text2image request on the tiny models (guidance 4, so both guidance batches are exercised). */
@@ -23,13 +25,9 @@ const quick = (over: Partial<GenerationParams> = {}): GenerationParams => ({
   ...over,
 });
 
-/** The components' adapters, reached for call counting (private to the pipelines). */
-function adapters(p: KandinskyPipelines) {
-  const internals = p as unknown as {
-    unets: { text2image: { predict: (...a: unknown[]) => tf.Tensor } };
-    prior: { prior: { predict: (...a: unknown[]) => tf.Tensor } };
-  };
-  return { unet: internals.unets.text2image, prior: internals.prior.prior };
+/** The models the pipelines were composed from, for call counting. */
+function adapters(_pipelines: KandinskyPipelines) {
+  return { unet: models.unets.text2image, prior: models.prior.prior };
 }
 
 /** Decoded RGB pixels of every image of every result, in order. */
@@ -42,7 +40,8 @@ async function pixels(results: GenerationResult[]): Promise<Buffer[][]> {
 beforeAll(async () => {
   await useTestBackend();
   folder = await buildTinyModelFolder();
-  pipelines = await KandinskyPipelines.load(folder.root);
+  models = await loadPipelineModels(folder.root);
+  pipelines = new KandinskyPipelines(models);
   await pipelines.generate(quick()); // warm-up: layers cache constants on first use
 });
 afterAll(async () => {

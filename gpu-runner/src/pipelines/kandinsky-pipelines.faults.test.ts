@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
+import { buildTinyModelFolder } from '../../test/helpers/tiny-model-folder.js';
 import { encodeImage } from '../image/index.js';
 import type { GenerationParams } from './generation-request.js';
 import { KandinskyPipelines } from './kandinsky-pipelines.js';
-import { buildTinyModelFolder } from './tiny-model-folder-support.js';
+import { loadPipelineModels, type PipelineModels } from './pipeline-models.js';
 
 let folder: { root: string; cleanup(): Promise<void> };
+let models: PipelineModels;
 let pipelines: KandinskyPipelines;
 let image: Uint8Array;
 
@@ -16,47 +18,44 @@ class InjectedFault extends Error {}
 /**
  * Wraps every tensor-producing method of the loaded components (text encoders, prior, image encoder, U-Nets, MoVQ) so
  * that call number `failAt` (counting from 1 over all of them) throws instead of returning. Returns the call count
- * and a restore function. Reaches the components through the pipelines' private fields: a test seam, not an API.
+ * and a restore function. Wraps the models the pipelines were composed from.
  */
-function injectFault(p: KandinskyPipelines, failAt: number): { calls: () => number; restore: () => void } {
-  const internals = p as unknown as {
-    prior: Record<string, Record<string, unknown>>;
-    decoder: Record<string, Record<string, unknown>>;
-    unets: Record<string, Record<string, unknown> | undefined>;
-  };
-  const targets: [Record<string, unknown>, string][] = [
-    [internals.prior.textEncoder, 'encode'],
-    [internals.prior.prior, 'predict'],
-    [internals.prior.prior, 'postProcess'],
-    [internals.prior.imageEncoder, 'encode'],
-    [internals.decoder.textEncoder, 'encode'],
-    [internals.decoder.movq, 'encode'],
-    [internals.decoder.movq, 'decode'],
-    [internals.unets.text2image!, 'predict'],
-    [internals.unets.inpaint!, 'predict'],
-  ];
+function injectFault(m: PipelineModels, failAt: number): { calls: () => number; restore: () => void } {
   let count = 0;
-  const originals = targets.map(([object, method]) => object[method] as (...args: unknown[]) => unknown);
-  targets.forEach(([object, method], i) => {
-    object[method] = (...args: unknown[]) => {
+  const restores: (() => void)[] = [];
+  const wrap = <T, K extends keyof T>(object: T, method: K) => {
+    const original = object[method] as (...args: unknown[]) => unknown;
+    object[method] = ((...args: unknown[]) => {
       count++;
-      if (count === failAt) throw new InjectedFault(`fault injected at call ${failAt} (${method})`);
-      return originals[i].apply(object, args);
-    };
-  });
+      if (count === failAt) throw new InjectedFault(`fault injected at call ${failAt} (${String(method)})`);
+      return original.apply(object, args);
+    }) as T[K];
+    restores.push(() => {
+      object[method] = original as T[K];
+    });
+  };
+  wrap(m.prior.textEncoder, 'encode');
+  wrap(m.prior.prior, 'predict');
+  wrap(m.prior.prior, 'postProcess');
+  wrap(m.prior.imageEncoder, 'encode');
+  wrap(m.decoder.textEncoder, 'encode');
+  wrap(m.decoder.movq, 'encode');
+  wrap(m.decoder.movq, 'decode');
+  wrap(m.unets.text2image, 'predict');
+  wrap(m.unets.inpaint!, 'predict');
   return {
     calls: () => count,
-    restore: () =>
-      targets.forEach(([object, method], i) => {
-        object[method] = originals[i];
-      }),
+    restore: () => {
+      for (const restore of restores) restore();
+    },
   };
 }
 
 beforeAll(async () => {
   await useTestBackend();
   folder = await buildTinyModelFolder();
-  pipelines = await KandinskyPipelines.load(folder.root);
+  models = await loadPipelineModels(folder.root);
+  pipelines = new KandinskyPipelines(models);
   image = await encodeImage(
     { width: 64, height: 64, channels: 3, data: new Uint8Array(64 * 64 * 3).map((_, i) => (i * 7) % 256) },
     'png',
@@ -104,7 +103,7 @@ describe('error paths release every tensor', () => {
       const baseline = tf.memory().numTensors;
       // Fail at every component call in turn, until a run gets through without reaching the fault.
       for (let failAt = 1; ; failAt++) {
-        const fault = injectFault(pipelines, failAt);
+        const fault = injectFault(models, failAt);
         let outcome: unknown;
         try {
           outcome = await pipelines.generateMany(requests).catch((err) => err);

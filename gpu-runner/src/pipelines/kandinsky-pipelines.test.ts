@@ -4,13 +4,13 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
 import { fixture } from '../../test/helpers/tensors.js';
+import { buildTinyModelFolder } from '../../test/helpers/tiny-model-folder.js';
 import { decodeImage, encodeImage, readPngText } from '../image/index.js';
 import { ReplayNoise } from '../random/replay-noise.js';
 import type { GenerationParams } from './generation-request.js';
 import { KandinskyPipelines } from './kandinsky-pipelines.js';
 import { GenerationCancelledError, PipelineParamError } from './pipeline-errors.js';
 import type { ProgressEvent } from './progress.js';
-import { buildTinyModelFolder } from './tiny-model-folder-support.js';
 
 let folder: { root: string; cleanup(): Promise<void> };
 let pipelines: KandinskyPipelines;

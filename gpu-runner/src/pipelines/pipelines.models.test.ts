@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
+import { buildTinyModelFolder, TINY_COMPONENTS } from '../../test/helpers/tiny-model-folder.js';
 import { type LoadedComponent, loadComponent } from '../models/load-component.js';
 import { loadClipTokenizer, loadXlmRobertaTokenizer } from '../tokenizers/index.js';
+import { E2E_SCENARIOS } from '../verify/e2e-scenarios.js';
 import { fixturesRoot, tinyFixtures } from '../verify/fixture-root.js';
 import { checkWholeRun, type TinyModels } from '../verify/whole-run.js';
-import { E2E_SCENARIOS } from './e2e-scenarios-support.js';
-import { buildTinyModelFolder, TINY_COMPONENTS } from './tiny-model-folder-support.js';
 
 /**
  * Whole runs with the real converted tiny models and the reference's random draws injected, checked exactly as

@@ -5,9 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
 import { TINY, tinyFixture } from '../../test/helpers/tensors.js';
 import { loadClipTokenizer, loadXlmRobertaTokenizer, type PromptTokenizer } from '../tokenizers/index.js';
+import { E2E_SCENARIOS } from '../verify/e2e-scenarios.js';
+import { TraceReplay } from '../verify/trace-replay.js';
 import type { DecoderComponents, PriorComponents } from './components.js';
-import { E2E_SCENARIOS } from './e2e-scenarios-support.js';
-import { TraceReplay } from './trace-replay-support.js';
 
 /**
  * Pipeline logic against the reference traces with fake models that return the recorded outputs: every model input

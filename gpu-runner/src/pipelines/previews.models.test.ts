@@ -2,13 +2,13 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
+import { buildTinyModelFolder } from '../../test/helpers/tiny-model-folder.js';
 import { encodeImage, imageTensorToRasters } from '../image/index.js';
 import { type LoadedComponent, loadComponent } from '../models/load-component.js';
 import type { Scheduler } from '../schedulers/scheduler.js';
 import type { GenerationParams } from './generation-request.js';
 import { type GeneratedPreview, KandinskyPipelines } from './kandinsky-pipelines.js';
 import { movqFrom } from './model-adapters.js';
-import { buildTinyModelFolder } from './tiny-model-folder-support.js';
 
 /**
  * Previews on the tiny converted models: each preview is MoVQ's decode of that step's predicted clean latents (the

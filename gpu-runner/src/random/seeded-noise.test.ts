@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
-import { E2E_SCENARIOS } from '../pipelines/e2e-scenarios-support.js';
-import { TraceReplay } from '../pipelines/trace-replay-support.js';
+import { E2E_SCENARIOS } from '../verify/e2e-scenarios.js';
+import { TraceReplay } from '../verify/trace-replay.js';
 import { Mt19937 } from './mt19937.js';
 import { SeededNoise } from './seeded-noise.js';
 

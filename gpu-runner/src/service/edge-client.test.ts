@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FakeEdge } from '../../test/service/fake-edge.js';
 import { EdgeClient } from './edge-client.js';
-import { FakeEdge } from './testing/fake-edge.js';
 
 const SECRET = 'test-runner-secret-0123456789';
 const edges: FakeEdge[] = [];

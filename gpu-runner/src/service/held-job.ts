@@ -35,11 +35,6 @@ export class HeldJob {
     return this.state === 'running';
   }
 
-  /** True once the job's end was claimed by {@link settle}. */
-  get settled(): boolean {
-    return this.state === 'settled';
-  }
-
   /** Stops a running job for `reason`; false (and no change) when it was already stopped or settled. */
   stop(reason: StopReason): boolean {
     if (this.state !== 'running') return false;

@@ -1,7 +1,6 @@
-import type { ResolvedGeneration, Task } from '@kandinsky/protocol';
-import type { GeneratedImage, GenerateOptions } from '../pipelines/kandinsky-pipelines.js';
-
-export type { GeneratedImage, GeneratedPreview } from '../pipelines/kandinsky-pipelines.js';
+import type { Task } from '@kandinsky/protocol';
+import type { GeneratedImage, GenerateOptions } from '../pipelines/generated-images.js';
+import type { GenerationRequest } from '../pipelines/generation-request.js';
 
 /** What a run can be given: progress, previews and cancellation. */
 export type GeneratorControl = Pick<GenerateOptions, 'signal' | 'onProgress' | 'onPreview'>;
@@ -17,9 +16,6 @@ export interface GeneratedBatch {
   timingsMs: Record<string, number>;
 }
 
-/** A job's request as the generator receives it: resolved by the contract, input images read from the bucket. */
-export type GenerationRequest = ResolvedGeneration<Uint8Array>;
-
 /** A request the generator checked and made ready (inputs decoded); opaque to the worker apart from its batch key. */
 export interface PreparedJob {
   /** Prepared jobs with equal non-null keys can run as one pass; null runs alone. */
@@ -28,9 +24,10 @@ export interface PreparedJob {
 
 /**
  * What the runner service needs from the model. `prepare` checks one job's request and decodes its inputs before the
- * job joins a batch, throwing for what the request itself got wrong (see `job-failure.ts`), so a bad job fails alone;
- * `generate` turns prepared jobs of one batch key into images: for each job in order, its `n` images, image i made
- * with seed `imageSeed(seed, i)` and reporting it.
+ * job joins a batch, throwing for what the request itself got wrong (see `job-failure.ts`): found there, such a fault
+ * fails that job only, where found during `generate` it would fail the whole batch's pass. `generate` turns prepared
+ * jobs of one batch key into images: for each job in order, its `n` images, image i made with seed
+ * `imageSeed(seed, i)` and reporting it.
  */
 export interface ImageGenerator<P extends PreparedJob = PreparedJob> {
   /** One line for logs and `/metrics`, e.g. "kandinsky-2.1 (random weights, tiny config)". */

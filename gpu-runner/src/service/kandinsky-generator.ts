@@ -2,20 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TASKS } from '@kandinsky/protocol';
 import { KandinskyPipelines, type PreparedGeneration } from '../pipelines/kandinsky-pipelines.js';
+import { REQUIRED_COMPONENTS } from '../pipelines/model-folder-layout.js';
 import { budgetForBackend } from '../tf/memory-budget.js';
 import type { ImageGenerator } from './image-generator.js';
 import { verifyModelFolder } from './model-folder-check.js';
 import type { GeneratorFactory } from './runner-service.js';
-
-/** Component folders a model must hold; `unet_inpaint` is optional (inpainting is not leased without it). */
-export const REQUIRED_COMPONENTS = [
-  'prior_text_encoder',
-  'prior',
-  'image_encoder',
-  'text_encoder',
-  'unet',
-  'movq',
-] as const;
 
 /**
  * The production generator: the Kandinsky 2.1 pipelines over a converted model folder. The folder is checked first

@@ -1,9 +1,9 @@
 import { type OutputFormat, previewKey } from '@kandinsky/protocol';
+import type { GeneratedPreview } from '../pipelines/generated-images.js';
 import type { HeldJob } from './held-job.js';
-import type { GeneratedPreview } from './image-generator.js';
 import type { Logger } from './logger.js';
 import type { RunnerMetrics } from './runner-metrics.js';
-import type { StoreApi } from './runner-worker.js';
+import type { StoreApi } from './store-api.js';
 
 /**
  * Stores a job's preview images as the generator makes them and gets them reported: each preview's images go to

@@ -2,11 +2,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FakeEdge } from '../../test/service/fake-edge.js';
+import { FakeGenerator } from '../../test/service/fake-generator.js';
 import { silentLogger } from './logger.js';
 import { verifyModelFolder } from './model-folder-check.js';
 import { startRunnerService } from './runner-service.js';
-import { FakeEdge } from './testing/fake-edge.js';
-import { FakeGenerator } from './testing/fake-generator.js';
 
 const SECRET = 'service-test-secret-0123456789';
 const cleanups: (() => Promise<void>)[] = [];

@@ -3,12 +3,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FakeEdge } from '../../test/service/fake-edge.js';
+import { FakeGenerator } from '../../test/service/fake-generator.js';
 import { wasmThreadCount } from '../tf/wasm-threads.js';
 import { perturbKernel } from '../verify/fault-injection.js';
 import { createLogger } from './logger.js';
 import { startRunnerService } from './runner-service.js';
-import { FakeEdge } from './testing/fake-edge.js';
-import { FakeGenerator } from './testing/fake-generator.js';
 
 /**
  * The start-up parity check on the wasm backend with two XNNPACK threads (threads are fixed per process; vitest runs

@@ -1,14 +1,14 @@
 import { heartbeatBodySchema } from '@kandinsky/protocol';
 import { PNG } from 'pngjs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FakeEdge } from '../../test/service/fake-edge.js';
+import { FakeGenerator } from '../../test/service/fake-generator.js';
+import { MemoryStore } from '../../test/service/memory-store.js';
 import { type EdgeApi, EdgeClient } from './edge-client.js';
 import { JobRefusedError } from './job-failure.js';
 import { silentLogger } from './logger.js';
 import { RunnerMetrics } from './runner-metrics.js';
 import { RunnerWorker, type WorkerOptions } from './runner-worker.js';
-import { FakeEdge } from './testing/fake-edge.js';
-import { FakeGenerator } from './testing/fake-generator.js';
-import { MemoryStore } from './testing/memory-store.js';
 
 const SECRET = 'test-runner-secret-0123456789';
 

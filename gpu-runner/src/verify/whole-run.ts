@@ -12,7 +12,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LoadedComponent } from '../models/load-component.js';
 import type { DecoderComponents, PriorComponents } from '../pipelines/components.js';
-import type { E2eScenario } from '../pipelines/e2e-scenarios-support.js';
 import {
   decoderTextEncoderFrom,
   imageEncoderFrom,
@@ -21,11 +20,12 @@ import {
   priorTextEncoderFrom,
   unetFrom,
 } from '../pipelines/model-adapters.js';
-import type { TINY_COMPONENTS } from '../pipelines/tiny-model-folder-support.js';
-import { TraceReplay } from '../pipelines/trace-replay-support.js';
+import type { ComponentFolder } from '../pipelines/model-folder-layout.js';
 import type { PromptTokenizer } from '../tokenizers/index.js';
+import type { E2eScenario } from './e2e-scenarios.js';
 import type { CheckResult, ComponentReport } from './report.js';
 import { PERTURBATION_SEED, perturbValues, toleranceFor } from './tolerance.js';
+import { TraceReplay } from './trace-replay.js';
 
 /**
  * `SeededNoise` follows PyTorch's portable CPU `randn` kernel to ~3 float32 ulp; the reference may have drawn with
@@ -35,7 +35,7 @@ export const SEED_TOLERANCE = 1e-5;
 
 /** The loaded tiny models and tokenizers a whole run needs. */
 export interface TinyModels {
-  components: Record<(typeof TINY_COMPONENTS)[number], LoadedComponent>;
+  components: Record<ComponentFolder, LoadedComponent>;
   clipTokenizer: PromptTokenizer;
   xlmrTokenizer: PromptTokenizer;
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
-import { LocalHubServer } from './local-hub-server.js';
+import { LocalHubServer } from '../../test/helpers/local-hub-server.js';
 import { weightsCommand } from './pull-command.js';
 
 let hub: LocalHubServer;

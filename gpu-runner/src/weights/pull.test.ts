@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
+import { LocalHubServer } from '../../test/helpers/local-hub-server.js';
 import { type ComponentManifest, convertComponent } from '../convert/convert-component.js';
 import { readSafetensors } from '../io/safetensors.js';
-import { LocalHubServer } from './local-hub-server.js';
 import { pullWeights } from './pull.js';
 
 const FIXTURES = join(import.meta.dirname, '../../test/fixtures');

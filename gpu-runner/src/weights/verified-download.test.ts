@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitBlobSha1 } from './local-hub-server.js';
+import { gitBlobSha1 } from '../../test/helpers/local-hub-server.js';
 import { CorruptDownloadError, type DownloadEvent, downloadVerified, type RangeOpener } from './verified-download.js';
 
 const content = Buffer.from(Array.from({ length: 10_000 }, (_, i) => (i * 7) & 0xff));

@@ -5,11 +5,11 @@ import S3rver from '@20minutes/s3rver';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
+import { LocalHubServer } from '../../test/helpers/local-hub-server.js';
 import { convertComponent } from '../convert/convert-component.js';
 import { verifyModelFolder } from '../service/model-folder-check.js';
 import { MODEL_STORE_MANIFEST as RUNNER_MANIFEST_NAME, resolveModelFolder } from '../service/model-source.js';
 import { createS3Client } from '../service/s3-client.js';
-import { LocalHubServer } from './local-hub-server.js';
 import { MODEL_STORE_MANIFEST, uploadModelFolder } from './model-store-upload.js';
 import { pullWeights } from './pull.js';
 

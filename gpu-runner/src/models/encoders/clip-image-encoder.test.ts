@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../../test/helpers/backend.js';
+import { type ConvertedFixture, convertFixture, probeErrors } from '../../../test/helpers/encoder-fixtures.js';
 import { maxAbsDiff, nchwToNhwc } from '../../../test/helpers/tensors.js';
-import { type ConvertedFixture, convertFixture, probeErrors } from './encoder-test-support.js';
 
 /** fp32 parity tolerance against the PyTorch reference (max abs error). */
 const TOL = 1e-4;

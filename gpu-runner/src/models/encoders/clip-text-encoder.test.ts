@@ -1,9 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../../test/helpers/backend.js';
+import {
+  type ConvertedFixture,
+  convertFixture,
+  intTensor,
+  probeErrors,
+} from '../../../test/helpers/encoder-fixtures.js';
 import { maxAbsDiff } from '../../../test/helpers/tensors.js';
 import { parseClipTextConfig } from './clip-text-config.js';
-import { type ConvertedFixture, convertFixture, intTensor, probeErrors } from './encoder-test-support.js';
 
 /** fp32 parity tolerance against the PyTorch reference (max abs error). */
 const TOL = 1e-4;

@@ -1,8 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../../test/helpers/backend.js';
+import {
+  type ConvertedFixture,
+  convertFixture,
+  intTensor,
+  probeErrors,
+} from '../../../test/helpers/encoder-fixtures.js';
 import { maxAbsDiff } from '../../../test/helpers/tensors.js';
-import { type ConvertedFixture, convertFixture, intTensor, probeErrors } from './encoder-test-support.js';
 import { EncoderInputError } from './token-ids.js';
 
 /** fp32 parity tolerance against the PyTorch reference (max abs error). */

@@ -1,5 +1,5 @@
-import { MissingObjectError, StorageError } from '../object-store.js';
-import type { StoreApi } from '../runner-worker.js';
+import { MissingObjectError, StorageError } from '../../src/service/object-store.js';
+import type { StoreApi } from '../../src/service/store-api.js';
 
 /** A stored object with what the runner sent along. */
 export interface StoredObject {

@@ -4,14 +4,14 @@ import * as tf from '@tensorflow/tfjs';
 import { clipPreprocess, parseClipImageProcessorConfig } from '../image/clip-image-processor.js';
 import { prepareKeepMaskFromArray } from '../image/index.js';
 import { rasterFrom } from '../image/raster.js';
+import type { DecoderComponents, PriorComponents } from '../pipelines/components.js';
+import { runDecoder } from '../pipelines/decoder-stage.js';
+import { type FuseItem, runFusePrior } from '../pipelines/fuse-stage.js';
+import { runPrior } from '../pipelines/prior-stage.js';
 import { createScheduler } from '../schedulers/create-scheduler.js';
 import type { Scheduler } from '../schedulers/scheduler.js';
 import type { RawSchedulerConfig } from '../schedulers/scheduler-config.js';
-import type { DecoderComponents, PriorComponents } from './components.js';
-import { runDecoder } from './decoder-stage.js';
-import { type FuseItem, runFusePrior } from './fuse-stage.js';
-import { runPrior } from './prior-stage.js';
-import type { TraceReplay } from './trace-replay-support.js';
+import type { TraceReplay } from './trace-replay.js';
 
 /** The components a scenario runs on: fakes replaying the trace, or the real converted tiny models. */
 export interface ScenarioComponents {

@@ -1,8 +1,8 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { JobError, Progress, ResultImage, Task } from '../protocol.js';
-import { signRunnerRequest } from '../runner-signature.js';
+import type { JobError, Progress, ResultImage, Task } from '../../src/service/protocol.js';
+import { signRunnerRequest } from '../../src/service/runner-signature.js';
 
 /**
  * A job as the fake edge hands it out: the shape of a `RunnerJob`, but not checked against the contract, so tests can

@@ -1,24 +1,18 @@
 /**
- * Test, bench and verify support: the tiny reference models of a fixture set (`<tiny set>/<component>`: config.json
+ * Test and bench support: the tiny reference models of a fixture set (`<tiny set>/<component>`: config.json
  * + weights.safetensors) converted by the real converter into one model folder laid out as `KandinskyPipelines.load`
  * expects, with the set's tiny tokenizers and its tiny CLIP image-processor config (from `image_encoder/meta.json`).
  */
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { convertComponent } from '../convert/convert-component.js';
-import { tinyFixtures } from '../verify/fixture-root.js';
-import { checkpointFromHarness } from '../verify/harness-checkpoint.js';
+import { convertComponent } from '../../src/convert/convert-component.js';
+import { COMPONENT_FOLDERS } from '../../src/pipelines/model-folder-layout.js';
+import { tinyFixtures } from '../../src/verify/fixture-root.js';
+import { checkpointFromHarness } from '../../src/verify/harness-checkpoint.js';
 
-export const TINY_COMPONENTS = [
-  'prior_text_encoder',
-  'prior',
-  'image_encoder',
-  'text_encoder',
-  'unet',
-  'unet_inpaint',
-  'movq',
-] as const;
+/** The tiny set's components: every component folder of a model folder. */
+export const TINY_COMPONENTS = COMPONENT_FOLDERS;
 
 /** Converts the tiny models of `set` (default: the active tiny set) into a fresh temporary model folder. */
 export async function buildTinyModelFolder(set = tinyFixtures()): Promise<{ root: string; cleanup(): Promise<void> }> {

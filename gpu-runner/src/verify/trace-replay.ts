@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the fake and the observing replay share one per-call wrapper (`wrap`), kept together.
 /**
  * Replays a reference pipeline trace (`e2e_*` of the tiny fixture set: every model call's inputs and outputs, every
  * scheduler step and every random draw of a diffusers run) against this port's pipelines. Used by the pipeline
@@ -14,11 +15,6 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { type HostTensor, readSafetensors } from '../io/safetensors.js';
-import type { NoiseSource } from '../random/noise-source.js';
-import { ReplayNoise } from '../random/replay-noise.js';
-import { SeededNoise } from '../random/seeded-noise.js';
-import type { Scheduler, SchedulerStepInput, SchedulerStepOutput } from '../schedulers/scheduler.js';
-import { tinyFixtures } from '../verify/fixture-root.js';
 import type {
   DecoderTextEncoder,
   DecoderUNet,
@@ -28,7 +24,12 @@ import type {
   PriorModel,
   PriorTextEncoder,
   UNetInputs,
-} from './components.js';
+} from '../pipelines/components.js';
+import type { NoiseSource } from '../random/noise-source.js';
+import { ReplayNoise } from '../random/replay-noise.js';
+import { SeededNoise } from '../random/seeded-noise.js';
+import type { Scheduler, SchedulerStepInput, SchedulerStepOutput } from '../schedulers/scheduler.js';
+import { tinyFixtures } from './fixture-root.js';
 
 /** The trace's recorded draws, `randn.000` first. */
 function drawNames(tensors: Map<string, HostTensor>): string[] {

@@ -1,16 +1,16 @@
 import { imageSeed } from '@kandinsky/protocol';
 import { PNG } from 'pngjs';
-import { batchKey } from '../../pipelines/batch-shape.js';
-import { GenerationCancelledError } from '../../pipelines/pipeline-errors.js';
+import { batchKey } from '../../src/pipelines/batch-shape.js';
+import type { GeneratedImage } from '../../src/pipelines/generated-images.js';
+import type { GenerationRequest } from '../../src/pipelines/generation-request.js';
+import { GenerationCancelledError } from '../../src/pipelines/pipeline-errors.js';
 import type {
   GeneratedBatch,
-  GeneratedImage,
-  GenerationRequest,
   GeneratorControl,
   ImageGenerator,
   PreparedJob,
-} from '../image-generator.js';
-import { JobRefusedError } from '../job-failure.js';
+} from '../../src/service/image-generator.js';
+import { JobRefusedError } from '../../src/service/job-failure.js';
 
 /** A request the fake generator prepared. */
 export interface FakePrepared extends PreparedJob {

@@ -1,4 +1,4 @@
-import { createRaster, type Raster } from './raster.js';
+import { createRaster, type Raster } from '../../src/image/raster.js';
 
 /**
  * A deterministic RGB test image mixing gradients and high-frequency detail, identical to `pattern()` in

@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { maxAbsDiff, tinyCheckpoint, tinyFixture } from '../../../test/helpers/tensors.js';
-import { convertComponent } from '../../convert/convert-component.js';
-import type { HostTensor } from '../../io/safetensors.js';
-import { type LoadedComponent, loadComponent } from '../load-component.js';
+import { convertComponent } from '../../src/convert/convert-component.js';
+import type { HostTensor } from '../../src/io/safetensors.js';
+import { type LoadedComponent, loadComponent } from '../../src/models/load-component.js';
+import { maxAbsDiff, tinyCheckpoint, tinyFixture } from './tensors.js';
 
 /** A tiny reference encoder converted to a temporary folder and loaded back, with its fixture tensors. */
 export interface ConvertedFixture {
