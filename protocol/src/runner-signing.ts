@@ -48,3 +48,9 @@ export function runnerSigningString(parts: RunnerSignedParts): string {
     parts.bodySha256Hex,
   ].join('\n');
 }
+
+/** A runner request's signed parts with its body (`string` as the runner sends it, bytes as the edge receives it). */
+export type RunnerRequestParts<Body> = Omit<RunnerSignedParts, 'bodySha256Hex'> & {
+  /** The exact body (empty for none); its UTF-8 bytes are what is hashed. */
+  body: Body;
+};

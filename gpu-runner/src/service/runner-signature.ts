@@ -1,20 +1,12 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { RUNNER_SIGNATURE_VERSION, runnerSigningString } from '@kandinsky/protocol';
+import {
+  RUNNER_SIGNATURE_VERSION,
+  runnerSigningString,
+  type RunnerRequestParts as SignedParts,
+} from '@kandinsky/protocol';
 
-/** The signed parts of a runner request (docs/runner-protocol.md), with the body as sent. */
-export interface RunnerRequestParts {
-  /** `x-runner-timestamp`: unix seconds, decimal. */
-  timestamp: string;
-  /** `x-runner-nonce`: 32 lowercase hex characters, fresh for every request ({@link runnerNonce}). */
-  nonce: string;
-  /** `x-runner-id`. */
-  runnerId: string;
-  method: string;
-  /** URL path without the query string. */
-  path: string;
-  /** The exact body sent (empty string for none). */
-  body: string;
-}
+/** The signed parts of a runner request, with the body as sent. */
+export type RunnerRequestParts = SignedParts<string>;
 
 /**
  * The `x-runner-signature` value: `v2=` + hex HMAC-SHA256(secret, {@link runnerSigningString} of the parts).

@@ -1,20 +1,12 @@
-import { RUNNER_SIGNATURE_VERSION, runnerSigningString } from '@kandinsky/protocol';
+import {
+  RUNNER_SIGNATURE_VERSION,
+  runnerSigningString,
+  type RunnerRequestParts as SignedParts,
+} from '@kandinsky/protocol';
 import { hmacSha256, sha256Hex, toHex } from '../../lib/crypto';
 
-/** The signed parts of a runner request (docs/runner-protocol.md), with the body as received. */
-export interface RunnerRequestParts {
-  /** `x-runner-timestamp`: unix seconds, decimal. */
-  timestamp: string;
-  /** `x-runner-nonce`: 32 lowercase hex characters, fresh for every request. */
-  nonce: string;
-  /** `x-runner-id`. */
-  runnerId: string;
-  method: string;
-  /** URL path without the query string. */
-  path: string;
-  /** The raw body bytes (empty for none). */
-  body: Uint8Array;
-}
+/** The signed parts of a runner request, with the body as received. */
+export type RunnerRequestParts = SignedParts<Uint8Array>;
 
 /**
  * The signature a runner sends (docs/runner-protocol.md): `v2=` + hex HMAC-SHA256(secret, {@link runnerSigningString}).
