@@ -1,6 +1,6 @@
 import type { JobProgress, ResultImage, RunnerParams, Task } from '@kandinsky/protocol';
 import type { z } from 'zod';
-import type { QueuePlace } from '../durable/queue-place';
+import type { QueuePlace } from '../durable/queue/place-estimate';
 import type { jobStatusSchema } from '../schemas/public-job';
 
 // The wire types shared with the runners live in one place: @kandinsky/protocol (docs/runner-protocol.md).

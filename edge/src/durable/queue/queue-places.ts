@@ -1,10 +1,10 @@
 import type { JobRecord } from '../../jobs/types';
-import { afterLease, type DrainStats, NO_DRAIN_STATS, queuePlace } from '../queue-place';
 import type { JobTable } from './job-table';
+import { afterLease, type DrainStats, NO_DRAIN_STATS, queuePlace } from './place-estimate';
 
 /**
  * A queued job's place in its shard's queue: its position and a wait estimate from the measured drain rate, which is
- * kept in the `drain_stats` row (the arithmetic is in ../queue-place.ts).
+ * kept in the `drain_stats` row (the arithmetic is in ./place-estimate.ts).
  */
 export class QueuePlaces {
   constructor(

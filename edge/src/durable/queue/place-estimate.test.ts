@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { afterLease, NO_DRAIN_STATS, queuePlace } from './queue-place';
+import { afterLease, NO_DRAIN_STATS, queuePlace } from './place-estimate';
 
 describe('queue place', () => {
   it('measures the drain interval only between leases of a backlogged shard', () => {
