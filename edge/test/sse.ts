@@ -6,6 +6,27 @@ export interface SseEvent {
 }
 
 /**
+ * Splits the complete events off the front of an SSE text buffer (events end with a blank line); `rest` is the
+ * incomplete tail to keep for the next read. Comment-only blocks (keep-alives) are dropped.
+ */
+export function takeSseEvents(buffer: string): { events: SseEvent[]; rest: string } {
+  const events: SseEvent[] = [];
+  let rest = buffer;
+  for (let cut = rest.indexOf('\n\n'); cut >= 0; cut = rest.indexOf('\n\n')) {
+    const block = rest.slice(0, cut);
+    rest = rest.slice(cut + 2);
+    const event: SseEvent = { event: 'message', data: '' };
+    for (const line of block.split('\n')) {
+      if (line.startsWith('event:')) event.event = line.slice(6).trim();
+      else if (line.startsWith('id:')) event.id = line.slice(3).trim();
+      else if (line.startsWith('data:')) event.data += line.slice(5).trim();
+    }
+    if (event.data || event.event !== 'message') events.push(event);
+  }
+  return { events, rest };
+}
+
+/**
  * Reads a Server-Sent Events response incrementally: `next(predicate)` resolves with the first event (in order, from
  * where the last call stopped) that matches, or throws when the stream ends first.
  */
@@ -18,17 +39,9 @@ export function sseReader(response: Response) {
     const { value, done } = await reader.read();
     if (done) return false;
     buffer += value;
-    for (let cut = buffer.indexOf('\n\n'); cut >= 0; cut = buffer.indexOf('\n\n')) {
-      const block = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      const event: SseEvent = { event: 'message', data: '' };
-      for (const line of block.split('\n')) {
-        if (line.startsWith('event:')) event.event = line.slice(6).trim();
-        else if (line.startsWith('id:')) event.id = line.slice(3).trim();
-        else if (line.startsWith('data:')) event.data += line.slice(5).trim();
-      }
-      if (event.data || event.event !== 'message') seen.push(event);
-    }
+    const taken = takeSseEvents(buffer);
+    buffer = taken.rest;
+    seen.push(...taken.events);
     return true;
   }
   return {

@@ -1,5 +1,6 @@
 import { PNG } from 'pngjs';
 import { expect } from 'vitest';
+import { type SseEvent, takeSseEvents } from '../../edge/test/sse.js';
 
 /** A job as the public API returns it (the fields the tests read). */
 export interface PublicJob {
@@ -103,12 +104,7 @@ export function pngBase64(width: number, height: number, kind: 'gradient' | 'mas
   return `data:image/png;base64,${PNG.sync.write(png).toString('base64')}`;
 }
 
-/** One Server-Sent Event. */
-export interface SseEvent {
-  event: string;
-  id?: string;
-  data: string;
-}
+export type { SseEvent };
 
 /** Reads an SSE stream until `done` arrives (or the stream ends), returning every event in order. */
 export async function readSse(url: string, apiKey: string, timeoutMs = 120_000): Promise<SseEvent[]> {
@@ -122,17 +118,10 @@ export async function readSse(url: string, apiKey: string, timeoutMs = 120_000):
   const decoder = new TextDecoder();
   let buffer = '';
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    for (let cut = buffer.indexOf('\n\n'); cut >= 0; cut = buffer.indexOf('\n\n')) {
-      const block = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      const event: SseEvent = { event: 'message', data: '' };
-      for (const line of block.split('\n')) {
-        if (line.startsWith('event:')) event.event = line.slice(6).trim();
-        else if (line.startsWith('id:')) event.id = line.slice(3).trim();
-        else if (line.startsWith('data:')) event.data += line.slice(5).trim();
-      }
-      if (event.data || event.event !== 'message') events.push(event);
+    const taken = takeSseEvents(buffer + decoder.decode(chunk, { stream: true }));
+    buffer = taken.rest;
+    for (const event of taken.events) {
+      events.push(event);
       if (event.event === 'done') return events;
     }
   }
