@@ -1,17 +1,15 @@
 import { z } from 'zod';
 import {
   checkImg2img,
-  fuseInputsSchema,
   type GenerationRequest,
-  maskSourceSchema,
   negativePromptSchema,
-  promptSchema,
   resolveSize,
   seedSchema,
   strengthSchema,
+  taskFields,
 } from './generation-request.js';
 import { img2imgProblem } from './img2img-schedule.js';
-import { GENERATION_DEFAULTS as D, GENERATION_LIMITS as L, OUTPUT_FORMATS, SCHEDULERS, type Task } from './limits.js';
+import { GENERATION_LIMITS as L, OUTPUT_FORMATS, SCHEDULERS, type Task } from './limits.js';
 import { checkPreviewSteps, denoisingSteps, previewSteps, previewStepsSchema } from './previews.js';
 
 /**
@@ -49,28 +47,19 @@ export const resolvedSamplingFields = {
 export function taskParamsSchemas<I extends z.ZodType>(image: I) {
   const previews = (task: Task) => (value: { preview_steps?: number[]; steps: number }, ctx: z.RefinementCtx) =>
     checkPreviewSteps(value, task, ctx);
+  const own = taskFields(image);
+  const shared = resolvedSamplingFields;
   return {
-    text2image: z.strictObject({ prompt: promptSchema, ...resolvedSamplingFields }).superRefine(previews('text2image')),
-    variation: z
-      .strictObject({ prompt: promptSchema.optional(), image, ...resolvedSamplingFields })
-      .superRefine(previews('variation')),
-    fuse: z.strictObject({ inputs: fuseInputsSchema(image), ...resolvedSamplingFields }).superRefine(previews('fuse')),
-    img2img: z
-      .strictObject({ prompt: promptSchema, image, strength: strengthSchema, ...resolvedSamplingFields })
-      .superRefine((value, ctx) => {
-        checkImg2img(value, ctx);
-        if (!img2imgProblem(value.steps, value.strength)) checkPreviewSteps(value, 'img2img', ctx);
-      }),
-    inpaint: z
-      .strictObject({
-        prompt: promptSchema,
-        image,
-        mask: image,
-        // Jobs queued by an edge that predates the field are luma masks.
-        mask_source: maskSourceSchema.default(D.mask_source),
-        ...resolvedSamplingFields,
-      })
-      .superRefine(previews('inpaint')),
+    text2image: z.strictObject({ ...own.text2image, ...shared }).superRefine(previews('text2image')),
+    variation: z.strictObject({ ...own.variation, ...shared }).superRefine(previews('variation')),
+    fuse: z.strictObject({ ...own.fuse, ...shared }).superRefine(previews('fuse')),
+    // A runner needs the strength the edge resolved: no default on this side.
+    img2img: z.strictObject({ ...own.img2img, strength: strengthSchema, ...shared }).superRefine((value, ctx) => {
+      checkImg2img(value, ctx);
+      if (!img2imgProblem(value.steps, value.strength)) checkPreviewSteps(value, 'img2img', ctx);
+    }),
+    // Jobs queued by an edge that predates `mask_source` are luma masks: the field's default covers them.
+    inpaint: z.strictObject({ ...own.inpaint, ...shared }).superRefine(previews('inpaint')),
   } satisfies Record<Task, z.ZodType>;
 }
 

@@ -132,6 +132,21 @@ export const maskSourceSchema = z
   .enum(MASK_SOURCES)
   .describe("'luma': white repaints (the pipeline's convention); 'alpha': fully transparent pixels repaint (OpenAI's)");
 
+/**
+ * What tells the five tasks apart: each task's own fields, images referenced as `image`. Client input and the
+ * runner's parameters both build on these (with their sampling fields and rules); img2img's `strength` has its default
+ * here, and the runner's side requires it.
+ */
+export function taskFields<I extends z.ZodType>(image: I) {
+  return {
+    text2image: { prompt: promptSchema },
+    variation: { prompt: promptSchema.optional(), image },
+    fuse: { inputs: fuseInputsSchema(image) },
+    img2img: { prompt: promptSchema, image, strength: strengthSchema.default(D.strength) },
+    inpaint: { prompt: promptSchema, image, mask: image, mask_source: maskSourceSchema.default(D.mask_source) },
+  };
+}
+
 /** The rules every task's input shares: the size, and the preview fields against the steps the task runs. */
 function checkTaskInput(task: Task) {
   return (value: SizeFields & { steps: number; strength?: number }, ctx: z.RefinementCtx) => {
@@ -149,29 +164,18 @@ function checkTaskInput(task: Task) {
  */
 export function taskInputSchemas<I extends z.ZodType>(image: I) {
   const shared = { ...samplingFields, ...previewFields };
+  const own = taskFields(image);
   return {
-    text2image: z.strictObject({ prompt: promptSchema, ...shared }).superRefine(checkTaskInput('text2image')),
-    variation: z
-      .strictObject({ prompt: promptSchema.optional(), image, ...shared })
-      .superRefine(checkTaskInput('variation')),
-    fuse: z.strictObject({ inputs: fuseInputsSchema(image), ...shared }).superRefine(checkTaskInput('fuse')),
-    img2img: z
-      .strictObject({ prompt: promptSchema, image, strength: strengthSchema.default(D.strength), ...shared })
-      .superRefine((value, ctx) => {
-        checkSize(value, ctx);
-        checkImg2img(value, ctx);
-        // The preview count depends on the steps img2img runs: only meaningful once strength is usable.
-        if (!img2imgProblem(value.steps, value.strength)) checkPreviewRequest(value, 'img2img', ctx);
-      }),
-    inpaint: z
-      .strictObject({
-        prompt: promptSchema,
-        image,
-        mask: image,
-        mask_source: maskSourceSchema.default(D.mask_source),
-        ...shared,
-      })
-      .superRefine(checkTaskInput('inpaint')),
+    text2image: z.strictObject({ ...own.text2image, ...shared }).superRefine(checkTaskInput('text2image')),
+    variation: z.strictObject({ ...own.variation, ...shared }).superRefine(checkTaskInput('variation')),
+    fuse: z.strictObject({ ...own.fuse, ...shared }).superRefine(checkTaskInput('fuse')),
+    img2img: z.strictObject({ ...own.img2img, ...shared }).superRefine((value, ctx) => {
+      checkSize(value, ctx);
+      checkImg2img(value, ctx);
+      // The preview count depends on the steps img2img runs: only meaningful once strength is usable.
+      if (!img2imgProblem(value.steps, value.strength)) checkPreviewRequest(value, 'img2img', ctx);
+    }),
+    inpaint: z.strictObject({ ...own.inpaint, ...shared }).superRefine(checkTaskInput('inpaint')),
   } satisfies Record<Task, z.ZodType>;
 }
 
