@@ -1,18 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ImageBytesError, inspectImageBytes, readJpegStructure } from '@kandinsky/protocol/image-bytes';
+import { readJpegStructure } from '@kandinsky/protocol/image-bytes';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { checkVerdict } from '../../test/helpers/image-verdict.js';
 import { FIXTURES } from '../../test/helpers/tensors.js';
 import { ImageInputError } from './image-errors.js';
 import { damageWarnings, runLibjpeg } from './jpeg-decode.js';
 
-const NO_LIMITS = {
-  maxBytes: Number.POSITIVE_INFINITY,
-  minSide: 1,
-  maxSide: Number.POSITIVE_INFINITY,
-  maxPixels: 2 ** 40,
-};
 const PROTOCOL_FIXTURES = join(FIXTURES, '..', '..', '..', 'protocol', 'test', 'fixtures');
 const SEEDS = [
   join(FIXTURES, 'image', 'decode', 'rgb-q90.jpg'),
@@ -62,16 +57,6 @@ const damaged = fc
 /** A cut position that does not split an FF xx pair. */
 function copy0(jpeg: Uint8Array, pos: number): number {
   return jpeg[pos - 1] === 0xff ? pos - 1 : pos;
-}
-
-async function checkVerdict(bytes: Uint8Array): Promise<string> {
-  try {
-    await inspectImageBytes(bytes, NO_LIMITS);
-    return 'accepted';
-  } catch (err) {
-    if (!(err instanceof ImageBytesError)) throw err;
-    return err.code;
-  }
 }
 
 /**

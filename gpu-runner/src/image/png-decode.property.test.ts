@@ -1,18 +1,12 @@
 import { deflateSync } from 'node:zlib';
-import { ImageBytesError, inspectImageBytes } from '@kandinsky/protocol/image-bytes';
 import { assemblePng, concatBytes, pngScanlineData, type TestPngSpec } from '@kandinsky/protocol/image-bytes/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { checkVerdict } from '../../test/helpers/image-verdict.js';
 import { decodeImage } from './decode-image.js';
 import { ImageInputError } from './image-errors.js';
 import { decodePngToRgb } from './png-decode.js';
 
-const NO_LIMITS = {
-  maxBytes: Number.POSITIVE_INFINITY,
-  minSide: 1,
-  maxSide: Number.POSITIVE_INFINITY,
-  maxPixels: 2 ** 40,
-};
 const DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 
@@ -86,17 +80,6 @@ const build = (c: Case, raw = pngScanlineData(c.spec), edit: (z: Uint8Array) => 
     palette: c.palette,
     idatSize: c.idatSize,
   });
-
-/** The shared check's verdict: 'accepted' or its code; anything but ImageBytesError fails. */
-async function checkVerdict(bytes: Uint8Array): Promise<string> {
-  try {
-    await inspectImageBytes(bytes, NO_LIMITS);
-    return 'accepted';
-  } catch (err) {
-    if (!(err instanceof ImageBytesError)) throw err;
-    return err.code;
-  }
-}
 
 /** The decoder's verdict, decoding twice: the same pixels both times, or the same ImageInputError code. */
 async function decoderVerdict(decode: () => Promise<Uint8Array> | Uint8Array): Promise<string> {

@@ -5,7 +5,7 @@ import { groupNorm } from '../ops/normalization.js';
 import { spatialNorm } from '../ops/spatial-norm.js';
 import { unstackLeading } from '../ops/unstack-leading.js';
 import { HeadWeightCache } from './head-weight-cache.js';
-import { firstShape, type InputShape, ModuleLayer, type ModuleLayerArgs } from './module-layer.js';
+import { type ModuleLayerArgs, ShapePreservingLayer } from './module-layer.js';
 import { declareSpatialNorm } from './norm-layers.js';
 
 export interface AttentionBlockConfig {
@@ -28,7 +28,7 @@ export interface AttentionBlockConfig {
  * A diffusers `Attention` over a spatial feature map with a residual connection: the MoVQ single-head self-attention
  * and the UNet's joint self + added-context attention (SimpleCrossAttn). Inputs: `[x]`, `[x, zq]` or `[x, context]`.
  */
-export class AttentionBlock extends ModuleLayer {
+export class AttentionBlock extends ShapePreservingLayer {
   static readonly className = 'KdAttentionBlock';
   readonly cfg: AttentionBlockConfig;
   private readonly headWeights = new HeadWeightCache();
@@ -69,10 +69,6 @@ export class AttentionBlock extends ModuleLayer {
     this.param('to_out.0.weight', [inner, c], 'to_out.0.weight', 'linear');
     this.param('to_out.0.bias', [c]);
     this.built = true;
-  }
-
-  override computeOutputShape(inputShape: InputShape): tf.Shape {
-    return firstShape(inputShape);
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { activation } from '../ops/activations.js';
 import { conv2d, type TorchPadding } from '../ops/conv2d.js';
 import { upsampleInteger } from '../ops/resample.js';
-import { firstShape, type InputShape, ModuleLayer, type ModuleLayerArgs } from './module-layer.js';
+import { firstShape, type InputShape, inputList, ModuleLayer, type ModuleLayerArgs } from './module-layer.js';
 
 export interface Conv2dConfig {
   inChannels: number;
@@ -56,7 +56,7 @@ export class Conv2dLayer extends ModuleLayer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
-      let x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+      let x = inputList(inputs)[0] as tf.Tensor4D;
       if (this.cfg.preActivation) x = activation(this.cfg.preActivation, x) as tf.Tensor4D;
       if (this.cfg.preUpsample && this.cfg.preUpsample > 1)
         x = upsampleInteger(x, this.cfg.preUpsample, this.cfg.preUpsample);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { layerNorm } from '../ops/normalization.js';
-import { firstShape, type InputShape, ModuleLayer, type ModuleLayerArgs } from './module-layer.js';
+import { inputList, type ModuleLayerArgs, ShapePreservingLayer } from './module-layer.js';
 
 export interface LayerNormConfig {
   /** Size of the normalized (last) axis. */
@@ -14,7 +14,7 @@ export interface LayerNormConfig {
  * `torch.nn.LayerNorm(channels, eps)` over the last axis of input of any rank (params `weight`, `bias`).
  * Used by the transformers encoders (name it after the torch module, e.g. `text_model.final_layer_norm`).
  */
-export class LayerNormLayer extends ModuleLayer {
+export class LayerNormLayer extends ShapePreservingLayer {
   static readonly className = 'KdLayerNorm';
   readonly cfg: Required<LayerNormConfig>;
 
@@ -31,13 +31,9 @@ export class LayerNormLayer extends ModuleLayer {
     this.built = true;
   }
 
-  override computeOutputShape(inputShape: InputShape): tf.Shape {
-    return firstShape(inputShape);
-  }
-
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
-      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const x = inputList(inputs)[0];
       const gamma = this.cfg.affine ? this.w('weight') : undefined;
       const beta = this.cfg.affine ? this.w('bias') : undefined;
       return layerNorm(x, gamma, beta, this.cfg.eps);

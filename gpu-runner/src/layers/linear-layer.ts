@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { activation } from '../ops/activations.js';
 import { linear } from '../ops/linear.js';
-import { firstShape, type InputShape, ModuleLayer, type ModuleLayerArgs } from './module-layer.js';
+import { firstShape, type InputShape, inputList, ModuleLayer, type ModuleLayerArgs } from './module-layer.js';
 
 export interface LinearConfig {
   inFeatures: number;
@@ -42,7 +42,7 @@ export class LinearLayer extends ModuleLayer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
-      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const x = inputList(inputs)[0];
       const y = linear(x, this.w('weight'), this.cfg.bias ? this.w('bias') : undefined);
       return this.cfg.postActivation ? activation(this.cfg.postActivation, y) : y;
     });

@@ -111,6 +111,16 @@ export function firstShape(inputShape: InputShape): tf.Shape {
   return Array.isArray(inputShape[0]) ? (inputShape[0] as tf.Shape) : (inputShape as tf.Shape);
 }
 
+/**
+ * A module layer whose output has the shape of its first input (norms, attention and transformer blocks, residual
+ * layers): the one output-shape rule most layers share, written once.
+ */
+export abstract class ShapePreservingLayer extends ModuleLayer {
+  override computeOutputShape(inputShape: InputShape): tf.Shape {
+    return firstShape(inputShape);
+  }
+}
+
 /** Returns the input tensor list of a layer call. */
 export function inputList(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
   return Array.isArray(inputs) ? inputs : [inputs];

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { activation } from '../ops/activations.js';
 import { groupNorm } from '../ops/normalization.js';
 import { spatialNorm } from '../ops/spatial-norm.js';
-import { firstShape, type InputShape, ModuleLayer, type ModuleLayerArgs } from './module-layer.js';
+import { inputList, type ModuleLayerArgs, ShapePreservingLayer } from './module-layer.js';
 
 export interface GroupNormConfig {
   channels: number;
@@ -13,7 +13,7 @@ export interface GroupNormConfig {
 }
 
 /** `torch.nn.GroupNorm` over NHWC input (`weight`, `bias`), optionally followed by an activation. */
-export class GroupNormLayer extends ModuleLayer {
+export class GroupNormLayer extends ShapePreservingLayer {
   static readonly className = 'KdGroupNorm';
   readonly cfg: GroupNormConfig;
 
@@ -28,13 +28,9 @@ export class GroupNormLayer extends ModuleLayer {
     this.built = true;
   }
 
-  override computeOutputShape(inputShape: InputShape): tf.Shape {
-    return firstShape(inputShape);
-  }
-
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
-      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+      const x = inputList(inputs)[0] as tf.Tensor4D;
       const y = groupNorm(x, this.w('weight'), this.w('bias'), this.cfg.groups, this.cfg.eps);
       return this.cfg.postActivation ? activation(this.cfg.postActivation, y) : y;
     });
@@ -57,7 +53,7 @@ export interface SpatialNormConfig {
  * MoVQ's `SpatialNorm(f, zq)`: inputs `[features, zq]`; params `norm_layer.*`, `conv_y.*`, `conv_b.*`.
  * The group count is fixed at 32 by the reference, whatever `norm_num_groups` says.
  */
-export class SpatialNormLayer extends ModuleLayer {
+export class SpatialNormLayer extends ShapePreservingLayer {
   static readonly className = 'KdSpatialNorm';
   readonly cfg: SpatialNormConfig;
 
@@ -74,10 +70,6 @@ export class SpatialNormLayer extends ModuleLayer {
   /** Exposes `param` to helpers that declare a group of weights. */
   paramDeclarer(): ParamDeclarer {
     return (name, shape, source, layout) => this.param(name, shape, source, layout);
-  }
-
-  override computeOutputShape(inputShape: InputShape): tf.Shape {
-    return firstShape(inputShape);
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {

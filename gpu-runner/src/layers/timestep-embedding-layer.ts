@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { activation } from '../ops/activations.js';
 import { linear } from '../ops/linear.js';
 import { sinusoidalTimestepEmbedding } from '../ops/timestep-embedding.js';
-import { firstShape, type InputShape, ModuleLayer, type ModuleLayerArgs } from './module-layer.js';
+import { firstShape, type InputShape, inputList, ModuleLayer, type ModuleLayerArgs } from './module-layer.js';
 
 export interface SinusoidalTimestepConfig {
   dim: number;
@@ -30,7 +30,7 @@ export class SinusoidalTimestepLayer extends ModuleLayer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
-      const t = Array.isArray(inputs) ? inputs[0] : inputs;
+      const t = inputList(inputs)[0];
       if (t.rank > 2 || (t.rank === 2 && t.shape[1] !== 1)) {
         throw new Error(`${this.name}: timesteps must be [B] or [B, 1], got [${t.shape}]`);
       }
@@ -84,7 +84,7 @@ export class TimestepEmbeddingLayer extends ModuleLayer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
-      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const x = inputList(inputs)[0];
       const h = activation(this.cfg.act, linear(x, this.w('linear_1.weight'), this.w('linear_1.bias')));
       return linear(h, this.w('linear_2.weight'), this.w('linear_2.bias'));
     });

@@ -4,7 +4,7 @@ import { additiveCausalMask } from '../ops/additive-masks.js';
 import { multiHeadAttention } from '../ops/attention.js';
 import { linear } from '../ops/linear.js';
 import { layerNorm } from '../ops/normalization.js';
-import { firstShape, type InputShape, inputList, ModuleLayer, type ModuleLayerArgs } from './module-layer.js';
+import { inputList, type ModuleLayerArgs, ShapePreservingLayer } from './module-layer.js';
 
 /**
  * Which transformer encoder layer this is; the two differ in where the LayerNorms sit and in their torch key names.
@@ -57,7 +57,7 @@ const KEYS: Record<EncoderLayerStyle, Record<'q' | 'k' | 'v' | 'out' | 'norm1' |
  * into one `[hidden, 3 * hidden]` weight at conversion, so the layer runs one 2-D matmul for all three (the fast wasm
  * path) instead of three.
  */
-export class TransformerEncoderLayer extends ModuleLayer {
+export class TransformerEncoderLayer extends ShapePreservingLayer {
   static readonly className = 'KdTransformerEncoderLayer';
   readonly cfg: Required<TransformerEncoderLayerConfig>;
 
@@ -96,10 +96,6 @@ export class TransformerEncoderLayer extends ModuleLayer {
     this.param('norm2.weight', [h], `${k.norm2}.weight`);
     this.param('norm2.bias', [h], `${k.norm2}.bias`);
     this.built = true;
-  }
-
-  override computeOutputShape(inputShape: InputShape): tf.Shape {
-    return firstShape(inputShape);
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { firstShape, type InputShape, ModuleLayer, type ModuleLayerArgs } from './module-layer.js';
+import { inputList, type ModuleLayerArgs, ShapePreservingLayer } from './module-layer.js';
 
 export interface VectorQuantizerConfig {
   numEmbeddings: number;
@@ -11,7 +11,7 @@ export interface VectorQuantizerConfig {
  * (squared L2). Kandinsky's pipelines decode with `force_not_quantize=True` and never call this; it is here for
  * `VQModel.decode(..., force_not_quantize=False)` and for tools that want the code indices.
  */
-export class VectorQuantizer extends ModuleLayer {
+export class VectorQuantizer extends ShapePreservingLayer {
   static readonly className = 'KdVectorQuantizer';
   readonly cfg: VectorQuantizerConfig;
 
@@ -23,10 +23,6 @@ export class VectorQuantizer extends ModuleLayer {
   override build(): void {
     this.param('embedding.weight', [this.cfg.numEmbeddings, this.cfg.embeddingDim]);
     this.built = true;
-  }
-
-  override computeOutputShape(inputShape: InputShape): tf.Shape {
-    return firstShape(inputShape);
   }
 
   /** Nearest codebook index per pixel, flattened in (batch, row, column) order like the reference. */
@@ -44,7 +40,7 @@ export class VectorQuantizer extends ModuleLayer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
-      const z = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+      const z = inputList(inputs)[0] as tf.Tensor4D;
       return tf.reshape(tf.gather(this.w('embedding.weight'), this.indices(z)), z.shape);
     });
   }

@@ -1,5 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 
+/**
+ * The contract every attention formulation keeps, so they are interchangeable per backend: `q [B, Nq, heads * headDim]`,
+ * `k`/`v [B, Nk, heads * headDim]` -> `[B, Nq, heads * headDim]`; `scale` multiplies `q kᵀ`; `mask` is additive and
+ * broadcasts against `[B, heads, Nq, Nk]`; softmax in float32.
+ */
+export type AttentionFn = (
+  q: tf.Tensor3D,
+  k: tf.Tensor3D,
+  v: tf.Tensor3D,
+  heads: number,
+  scale: number,
+  mask?: tf.Tensor,
+) => tf.Tensor3D;
+
 /** The sizes of one attention call on `[B, N, heads * headDim]` query and key projections. */
 export interface HeadGeometry {
   batch: number;

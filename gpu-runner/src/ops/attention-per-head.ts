@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { headGeometry, splitHeads } from './attention-heads.js';
+import { type AttentionFn, headGeometry, splitHeads } from './attention-heads.js';
 
 /**
  * Multi-head attention as plain 2-D matmuls, one batch row and head at a time: `softmax(q_bh k_bhᵀ · scale + mask) v_bh`.
@@ -11,15 +11,8 @@ import { headGeometry, splitHeads } from './attention-heads.js';
  * head's operands are taken with `gather` (a native copy of just that head; `slice` would copy the whole tensor out
  * of the heap every time). Each head's scores are freed before the next head's are made.
  */
-export function perHeadAttention(
-  q: tf.Tensor3D,
-  k: tf.Tensor3D,
-  v: tf.Tensor3D,
-  heads: number,
-  scale: number,
-  mask?: tf.Tensor,
-): tf.Tensor3D {
-  return tf.tidy(() => {
+export const perHeadAttention: AttentionFn = (q, k, v, heads, scale, mask) =>
+  tf.tidy(() => {
     const { batch: b, queries: nq, keys: nk, headDim: d } = headGeometry(q, k, heads);
     const headOf = (t: tf.Tensor3D, index: tf.Scalar) => tf.gather(t, index) as tf.Tensor as tf.Tensor2D;
     // The scale goes on q (Nq·d values) rather than on every score (Nq·Nk).
@@ -46,7 +39,6 @@ export function perHeadAttention(
     }
     return tf.stack(rows) as tf.Tensor3D;
   });
-}
 
 /**
  * The part of an additive mask (any shape broadcasting to `[B, heads, Nq, Nk]`) that applies to one batch row and

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { mergeHeads, splitHeads } from './attention-heads.js';
+import { type AttentionFn, mergeHeads, splitHeads } from './attention-heads.js';
 import { perHeadAttention } from './attention-per-head.js';
 
 /**
@@ -10,31 +10,16 @@ import { perHeadAttention } from './attention-per-head.js';
  * scalar loop there). Elsewhere (tfjs-node / GPU) the heads are folded into the batch axis: two batched matmuls and
  * one softmax, which is what those backends are fastest at.
  */
-export function multiHeadAttention(
-  q: tf.Tensor3D,
-  k: tf.Tensor3D,
-  v: tf.Tensor3D,
-  heads: number,
-  scale: number,
-  mask?: tf.Tensor,
-): tf.Tensor3D {
+export const multiHeadAttention: AttentionFn = (q, k, v, heads, scale, mask) => {
   if (tf.getBackend() === 'wasm') return perHeadAttention(q, k, v, heads, scale, mask);
   return batchedAttention(q, k, v, heads, scale, mask);
-}
+};
 
 /** The heads-in-batch formulation (two batched matmuls); exported for tests and non-wasm backends. */
-export function batchedAttention(
-  q: tf.Tensor3D,
-  k: tf.Tensor3D,
-  v: tf.Tensor3D,
-  heads: number,
-  scale: number,
-  mask?: tf.Tensor,
-): tf.Tensor3D {
-  return tf.tidy(() => {
+export const batchedAttention: AttentionFn = (q, k, v, heads, scale, mask) =>
+  tf.tidy(() => {
     let scores = tf.mul(tf.matMul(splitHeads(q, heads), splitHeads(k, heads), false, true), scale);
     if (mask) scores = tf.add(scores, mask);
     const probs = tf.softmax(scores, -1);
     return mergeHeads(tf.matMul(probs, splitHeads(v, heads)) as tf.Tensor4D);
   });
-}

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
+import { quickRequest } from '../../test/helpers/quick-request.js';
 import { buildTinyModelFolder } from '../../test/helpers/tiny-model-folder.js';
 import { decodeImage, encodeImage } from '../image/index.js';
-import type { GenerationParams } from './generation-request.js';
 import { type GenerationResult, KandinskyPipelines } from './kandinsky-pipelines.js';
 import { GenerationCancelledError, PipelineParamError } from './pipeline-errors.js';
 import { loadPipelineModels, type PipelineModels } from './pipeline-models.js';
@@ -13,17 +13,8 @@ let folder: { root: string; cleanup(): Promise<void> };
 let models: PipelineModels;
 let pipelines: KandinskyPipelines;
 
-/** A small text2image request on the tiny models (guidance 4, so both guidance batches are exercised). */
-const quick = (over: Partial<GenerationParams> = {}): GenerationParams => ({
-  task: 'text2image',
-  prompt: 'a red cat, 4k photo',
-  width: 64,
-  height: 64,
-  seed: 0,
-  steps: 2,
-  prior_steps: 2,
-  ...over,
-});
+/** A small, fast text2image request on the tiny models (default guidance 4, so both guidance batches run). */
+const quick = quickRequest;
 
 /** The models the pipelines were composed from, for call counting. */
 function adapters(_pipelines: KandinskyPipelines) {

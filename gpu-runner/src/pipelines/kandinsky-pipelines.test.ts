@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
+import { quickRequest } from '../../test/helpers/quick-request.js';
 import { fixture } from '../../test/helpers/tensors.js';
 import { buildTinyModelFolder } from '../../test/helpers/tiny-model-folder.js';
 import { decodeImage, encodeImage, readPngText } from '../image/index.js';
@@ -16,17 +17,8 @@ let folder: { root: string; cleanup(): Promise<void> };
 let pipelines: KandinskyPipelines;
 let image64: Uint8Array;
 
-/** A small, fast request on the tiny models. */
-const quick = (over: Partial<GenerationParams> = {}): GenerationParams => ({
-  task: 'text2image',
-  prompt: 'a red cat, 4k photo',
-  width: 64,
-  height: 64,
-  seed: 0,
-  steps: 2,
-  prior_steps: 2,
-  ...over,
-});
+/** A small, fast text2image request on the tiny models (default guidance 4, so both guidance batches run). */
+const quick = quickRequest;
 
 function rgb(width: number, height: number, value: (x: number, y: number, c: number) => number) {
   const data = new Uint8Array(width * height * 3);

@@ -1,27 +1,21 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { SHIPPED_FIXTURES, tinyFixtures } from '../verify/fixture-root.js';
+import {
+  expectEveryRow,
+  expectFirstRow,
+  REFERENCE,
+  type ReferenceCase,
+  readExtendedCases,
+  readReferenceCases,
+  SHIPPED,
+} from '../../test/helpers/tokenizer-cases.js';
 import { loadClipTokenizer } from './clip-tokenizer.js';
 
-// The harness's reference cases run on the active tiny set's tokenizer (KANDINSKY_FIXTURES moves both); the
-// extended cases were made for the shipped tiny vocabulary and use it.
-const REFERENCE = join(tinyFixtures(), 'tokenizers');
-const SHIPPED = join(SHIPPED_FIXTURES, 'kandinsky21-tiny', 'tokenizers');
-const EXTENDED = fileURLToPath(new URL('../../test/fixtures/tokenizers', import.meta.url));
-
 /** Reference outputs of transformers' CLIPTokenizer (slow, no ftfy) on the tiny vocabulary, max_length 12. */
-interface ReferenceCase {
-  text: string;
-  input_ids: number[];
-  attention_mask: number[];
-  tokens?: string[];
-}
-const cases = JSON.parse(readFileSync(join(REFERENCE, 'cases.json'), 'utf8')) as {
+const cases = readReferenceCases<{
   clip: ReferenceCase[];
   clip_special: { bos: number; eos: number; pad: number; vocab_size: number; model_max_length: number };
-};
+}>();
 
 describe('CLIP tokenizer (tiny byte-level BPE vocabulary)', async () => {
   const special = cases.clip_special;
@@ -43,24 +37,22 @@ describe('CLIP tokenizer (tiny byte-level BPE vocabulary)', async () => {
     'matches the reference ids, mask and tokens for %s',
     (_name, reference) => {
       const batch = tokenizer.encode([reference.text]);
-      expect(Array.from(batch.inputIds[0])).toEqual(reference.input_ids);
-      expect(Array.from(batch.attentionMask[0])).toEqual(reference.attention_mask);
+      expectFirstRow(batch, reference);
       if (reference.tokens) expect(tokenizer.idsToTokens(batch.inputIds[0])).toEqual(reference.tokens);
     },
   );
 
   it('encodes a whole batch in one call, row by row', () => {
     const batch = tokenizer.encode(cases.clip.map((c) => c.text));
-    expect(batch.inputIds.map((row) => Array.from(row))).toEqual(cases.clip.map((c) => c.input_ids));
-    expect(batch.attentionMask.map((row) => Array.from(row))).toEqual(cases.clip.map((c) => c.attention_mask));
+    expectEveryRow(batch, cases.clip);
   });
 });
 
 /** More reference cases: transformers' tokenization code run by make_extended_cases.py (see the fixture README). */
-const extended = JSON.parse(readFileSync(join(EXTENDED, 'extended_cases.json'), 'utf8')) as {
+const extended = readExtendedCases<{
   generator: { max_length: number };
   clip: ReferenceCase[];
-};
+}>();
 
 describe('CLIP tokenizer against the extended reference cases', async () => {
   const tokenizer = await loadClipTokenizer(join(SHIPPED, 'clip_tiny'));
@@ -69,8 +61,7 @@ describe('CLIP tokenizer against the extended reference cases', async () => {
     'matches the reference for %s',
     (_name, reference) => {
       const batch = tokenizer.encode([reference.text], { maxLength: extended.generator.max_length });
-      expect(Array.from(batch.inputIds[0])).toEqual(reference.input_ids);
-      expect(Array.from(batch.attentionMask[0])).toEqual(reference.attention_mask);
+      expectFirstRow(batch, reference);
     },
   );
 });

@@ -58,6 +58,22 @@ export const WEIGHT_TOLERANCES = {
   samples: 1e-6,
 };
 
+/**
+ * One weight-statistic check: passes when the worst `error` is within its {@link WEIGHT_TOLERANCES} entry (a NaN
+ * error fails) and `precondition` holds.
+ */
+function weightCheck(
+  name: string,
+  metric: keyof typeof WEIGHT_TOLERANCES,
+  error: number,
+  rule: string,
+  detail: string,
+  precondition = true,
+): CheckResult {
+  const tolerance = WEIGHT_TOLERANCES[metric];
+  return { name, error, tolerance, rule, pass: precondition && error <= tolerance, detail };
+}
+
 const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** A key's values in chunks (the whole key at once when it cannot be split exactly). */
@@ -190,30 +206,29 @@ export async function writeSeededCheckpoint(
         ? `no reference statistics for ${missing.slice(0, 3).join(', ')}`
         : `${keys} keys (weight_check.json lists ${statKeys})`,
     },
-    {
-      name: 'weights: sum of |w| per key',
-      error: worst.sumAbs,
-      tolerance: WEIGHT_TOLERANCES.sumAbs,
-      rule: 'relative, a few float32 ulp',
-      pass: worst.sumAbs <= WEIGHT_TOLERANCES.sumAbs,
-      detail: `worst ${worst.sumAbsKey}`,
-    },
-    {
-      name: 'weights: max |w| per key',
-      error: worst.absMax,
-      tolerance: WEIGHT_TOLERANCES.absMax,
-      rule: 'relative to max(1, max|w|)',
-      pass: worst.absMax <= WEIGHT_TOLERANCES.absMax,
-      detail: `worst ${worst.absMaxKey}`,
-    },
-    {
-      name: 'weights: bit-level samples',
-      error: worst.samples,
-      tolerance: WEIGHT_TOLERANCES.samples,
-      rule: 'relative to max(1, |w|)',
-      pass: worst.sampled > 0 && worst.samples <= WEIGHT_TOLERANCES.samples,
-      detail: `${worst.sampled} sampled values${worst.sampleKey ? `, worst ${worst.sampleKey}` : ''}`,
-    },
+    weightCheck(
+      'weights: sum of |w| per key',
+      'sumAbs',
+      worst.sumAbs,
+      'relative, a few float32 ulp',
+      `worst ${worst.sumAbsKey}`,
+    ),
+    weightCheck(
+      'weights: max |w| per key',
+      'absMax',
+      worst.absMax,
+      'relative to max(1, max|w|)',
+      `worst ${worst.absMaxKey}`,
+    ),
+    weightCheck(
+      'weights: bit-level samples',
+      'samples',
+      worst.samples,
+      'relative to max(1, |w|)',
+      `${worst.sampled} sampled values${worst.sampleKey ? `, worst ${worst.sampleKey}` : ''}`,
+      // No sampled value at all would pass vacuously.
+      worst.sampled > 0,
+    ),
   ];
   return {
     dir,

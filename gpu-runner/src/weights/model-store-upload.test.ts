@@ -2,37 +2,22 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import S3rver from '@20minutes/s3rver';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../service/s3-client.js';
+import { type LocalS3, startLocalS3 } from '../../test/helpers/local-s3.js';
 import { MODEL_STORE_MANIFEST, parseS3Url, uploadModelFolder } from './model-store-upload.js';
 
-let server: S3rver;
+let server: LocalS3;
 let s3: S3Client;
 let work: string;
 const BUCKET = 'models';
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'upload-'));
-  server = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: join(work, 's3'),
-    configureBuckets: [{ name: BUCKET }],
-  });
-  const { port } = await server.run();
-  // s3rver's fixed credentials; it verifies SigV4 signatures against them.
-  s3 = createS3Client({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    accessKeyId: 'S3RVER',
-    secretAccessKey: 'S3RVER',
-  });
+  server = await startLocalS3(work, BUCKET);
+  s3 = server.s3;
 });
 afterAll(async () => {
-  s3?.destroy();
   await server?.close();
   await rm(work, { recursive: true, force: true });
 });

@@ -1,22 +1,21 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import S3rver from '@20minutes/s3rver';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../../test/helpers/backend.js';
 import { LocalHubServer } from '../../test/helpers/local-hub-server.js';
+import { type LocalS3, startLocalS3 } from '../../test/helpers/local-s3.js';
 import { convertComponent } from '../convert/convert-component.js';
 import { verifyModelFolder } from '../service/model-folder-check.js';
 import { MODEL_STORE_MANIFEST as RUNNER_MANIFEST_NAME, resolveModelFolder } from '../service/model-source.js';
-import { createS3Client } from '../service/s3-client.js';
 import { MODEL_STORE_MANIFEST, uploadModelFolder } from './model-store-upload.js';
 import { pullWeights } from './pull.js';
 
 const FIXTURES = join(import.meta.dirname, '../../test/fixtures');
 let hub: LocalHubServer;
 let hubUrl: string;
-let s3server: S3rver;
+let s3server: LocalS3;
 let s3: S3Client;
 let work: string;
 
@@ -25,23 +24,10 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'weights-to-runner-'));
   hub = new LocalHubServer(join(FIXTURES, 'hub', 'repos'));
   hubUrl = await hub.start();
-  s3server = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: join(work, 's3'),
-    configureBuckets: [{ name: 'models' }],
-  });
-  const { port } = await s3server.run();
-  s3 = createS3Client({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    accessKeyId: 'S3RVER',
-    secretAccessKey: 'S3RVER',
-  });
+  s3server = await startLocalS3(work, 'models');
+  s3 = s3server.s3;
 });
 afterAll(async () => {
-  s3?.destroy();
   await s3server?.close();
   await hub?.stop();
   await rm(work, { recursive: true, force: true });

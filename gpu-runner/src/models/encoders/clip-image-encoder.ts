@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LayerNormLayer } from '../../layers/layer-norm-layer.js';
-import { LinearLayer } from '../../layers/linear-layer.js';
-import { TransformerEncoderLayer } from '../../layers/transformer-encoder-layer.js';
 import type { ComponentDefinition, ModelConfig } from '../component.js';
+import { applyClipEncoderLayers, applyClipProjection } from './clip-encoder-stack.js';
 import { type ClipVisionConfig, parseClipVisionConfig } from './clip-vision-config.js';
 import { ClipVisionEmbeddings } from './clip-vision-embeddings.js';
 import { ClassTokenPool } from './sequence-layers.js';
@@ -29,29 +28,14 @@ export function buildClipImageEncoder(c: ClipVisionConfig): tf.LayersModel {
   h = new LayerNormLayer({ name: 'vision_model.pre_layrnorm', channels: c.hidden_size, eps: c.layer_norm_eps }).apply(
     h,
   ) as Sym;
-  for (let i = 0; i < c.num_hidden_layers; i++) {
-    h = new TransformerEncoderLayer({
-      name: `vision_model.encoder.layers.${i}`,
-      style: 'clip-pre-ln',
-      hidden: c.hidden_size,
-      heads: c.num_attention_heads,
-      intermediate: c.intermediate_size,
-      eps: c.layer_norm_eps,
-      act: c.hidden_act,
-    }).apply(h) as Sym;
-  }
+  h = applyClipEncoderLayers(h, c, 'vision_model');
   const cls = new ClassTokenPool({ name: 'class_token' }).apply(h) as Sym;
   const pooled = new LayerNormLayer({
     name: 'vision_model.post_layernorm',
     channels: c.hidden_size,
     eps: c.layer_norm_eps,
   }).apply(cls) as Sym;
-  const embeds = new LinearLayer({
-    name: 'visual_projection',
-    inFeatures: c.hidden_size,
-    outFeatures: c.projection_dim,
-    bias: false,
-  }).apply(pooled) as Sym;
+  const embeds = applyClipProjection(pooled, c, 'visual_projection');
   return tf.model({ inputs: pixels, outputs: [embeds, h], name: 'clip_image_encoder' });
 }
 

@@ -1,12 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import {
-  firstShape,
-  type InputShape,
-  inputList,
-  ModuleLayer,
-  type ModuleLayerArgs,
-} from '../../layers/module-layer.js';
-import { checkTokenIds } from './token-ids.js';
+import type { ModuleLayerArgs } from '../../layers/module-layer.js';
+import { TokenEmbeddingsLayer } from './token-embeddings-layer.js';
 
 export interface ClipTextEmbeddingsConfig {
   vocabSize: number;
@@ -18,7 +12,7 @@ export interface ClipTextEmbeddingsConfig {
  * `CLIPTextEmbeddings` (torch prefix `text_model.embeddings`): input `input_ids [B, L]` (int32, L <= 77) ->
  * `token_embedding[ids] + position_embedding[0..L)` `[B, L, hidden]` (no norm: CLIP is pre-LN).
  */
-export class ClipTextEmbeddings extends ModuleLayer {
+export class ClipTextEmbeddings extends TokenEmbeddingsLayer {
   static readonly className = 'KdClipTextEmbeddings';
   readonly cfg: ClipTextEmbeddingsConfig;
 
@@ -33,14 +27,8 @@ export class ClipTextEmbeddings extends ModuleLayer {
     this.built = true;
   }
 
-  override computeOutputShape(inputShape: InputShape): tf.Shape {
-    const [b, l] = firstShape(inputShape);
-    return [b, l, this.cfg.hidden];
-  }
-
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const ids = inputList(inputs)[0] as tf.Tensor2D;
-    checkTokenIds(ids, this.cfg.vocabSize, this.cfg.maxPositions, this.name);
+    const ids = this.checkedIds(inputs, this.cfg.maxPositions);
     return tf.tidy(() => {
       const length = ids.shape[1];
       const tokens = tf.gather(this.w('token_embedding.weight'), ids);

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LayerNormLayer } from '../../layers/layer-norm-layer.js';
-import { LinearLayer } from '../../layers/linear-layer.js';
-import { TransformerEncoderLayer } from '../../layers/transformer-encoder-layer.js';
 import type { ComponentDefinition, ModelConfig } from '../component.js';
+import { applyClipEncoderLayers, applyClipProjection } from './clip-encoder-stack.js';
 import { type ClipTextConfig, parseClipTextConfig } from './clip-text-config.js';
 import { ClipTextEmbeddings } from './clip-text-embeddings.js';
 import { EosTokenPool } from './sequence-layers.js';
@@ -20,24 +19,13 @@ type Sym = tf.SymbolicTensor;
  */
 export function buildClipTextEncoder(c: ClipTextConfig): tf.LayersModel {
   const ids = tf.input({ shape: [null], dtype: 'int32', name: 'input_ids' });
-  let h = new ClipTextEmbeddings({
+  const embedded = new ClipTextEmbeddings({
     name: 'text_model.embeddings',
     vocabSize: c.vocab_size,
     hidden: c.hidden_size,
     maxPositions: c.max_position_embeddings,
   }).apply(ids) as Sym;
-  for (let i = 0; i < c.num_hidden_layers; i++) {
-    h = new TransformerEncoderLayer({
-      name: `text_model.encoder.layers.${i}`,
-      style: 'clip-pre-ln',
-      hidden: c.hidden_size,
-      heads: c.num_attention_heads,
-      intermediate: c.intermediate_size,
-      eps: c.layer_norm_eps,
-      act: c.hidden_act,
-      causal: true,
-    }).apply(h) as Sym;
-  }
+  const h = applyClipEncoderLayers(embedded, c, 'text_model', true);
   const last = new LayerNormLayer({
     name: 'text_model.final_layer_norm',
     channels: c.hidden_size,
@@ -47,12 +35,7 @@ export function buildClipTextEncoder(c: ClipTextConfig): tf.LayersModel {
     last,
     ids,
   ]) as Sym;
-  const embeds = new LinearLayer({
-    name: 'text_projection',
-    inFeatures: c.hidden_size,
-    outFeatures: c.projection_dim,
-    bias: false,
-  }).apply(pooled) as Sym;
+  const embeds = applyClipProjection(pooled, c, 'text_projection');
   return tf.model({ inputs: ids, outputs: [embeds, last], name: 'clip_text_encoder' });
 }
 

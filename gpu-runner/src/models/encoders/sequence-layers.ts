@@ -23,17 +23,20 @@ export class KeyPaddingMask extends tf.layers.Layer {
 }
 tf.serialization.registerClass(KeyPaddingMask);
 
-/**
- * Inputs `[hidden [B, L, H], attention_mask [B, L]]` -> the mean of the hidden states over the positions the mask
- * keeps, `[B, H]` (M-CLIP's pooling; `<s>` and `</s>` are kept, so they count).
- */
-export class MaskedMeanPool extends tf.layers.Layer {
-  static readonly className = 'KdMaskedMeanPool';
-
+/** Base of the pooling layers: `[B, L, H]` hidden states (first input) -> one vector per row, `[B, H]`. */
+export abstract class TokenPoolLayer extends tf.layers.Layer {
   override computeOutputShape(inputShape: InputShape): tf.Shape {
     const [b, , h] = firstShape(inputShape);
     return [b, h];
   }
+}
+
+/**
+ * Inputs `[hidden [B, L, H], attention_mask [B, L]]` -> the mean of the hidden states over the positions the mask
+ * keeps, `[B, H]` (M-CLIP's pooling; `<s>` and `</s>` are kept, so they count).
+ */
+export class MaskedMeanPool extends TokenPoolLayer {
+  static readonly className = 'KdMaskedMeanPool';
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
@@ -60,18 +63,13 @@ export interface EosTokenPoolConfig {
 }
 
 /** Inputs `[hidden [B, L, H], input_ids [B, L]]` -> `hidden[b, eos_position(b)]` `[B, H]`. */
-export class EosTokenPool extends tf.layers.Layer {
+export class EosTokenPool extends TokenPoolLayer {
   static readonly className = 'KdEosTokenPool';
   readonly cfg: EosTokenPoolConfig;
 
   constructor(args: { name: string } & EosTokenPoolConfig) {
     super({ name: args.name });
     this.cfg = { rule: args.rule, eosTokenId: args.eosTokenId };
-  }
-
-  override computeOutputShape(inputShape: InputShape): tf.Shape {
-    const [b, , h] = firstShape(inputShape);
-    return [b, h];
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
@@ -95,13 +93,8 @@ export class EosTokenPool extends tf.layers.Layer {
 tf.serialization.registerClass(EosTokenPool);
 
 /** `[B, L, H]` -> the first (class) token `[B, H]`, as CLIP vision's `last_hidden_state[:, 0, :]`. */
-export class ClassTokenPool extends tf.layers.Layer {
+export class ClassTokenPool extends TokenPoolLayer {
   static readonly className = 'KdClassTokenPool';
-
-  override computeOutputShape(inputShape: InputShape): tf.Shape {
-    const [b, , h] = firstShape(inputShape);
-    return [b, h];
-  }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {

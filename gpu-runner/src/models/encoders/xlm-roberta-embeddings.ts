@@ -1,13 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import {
-  firstShape,
-  type InputShape,
-  inputList,
-  ModuleLayer,
-  type ModuleLayerArgs,
-} from '../../layers/module-layer.js';
+import type { ModuleLayerArgs } from '../../layers/module-layer.js';
 import { layerNorm } from '../../ops/normalization.js';
-import { checkTokenIds } from './token-ids.js';
+import { TokenEmbeddingsLayer } from './token-embeddings-layer.js';
 
 export interface XlmRobertaEmbeddingsConfig {
   vocabSize: number;
@@ -25,7 +19,7 @@ export interface XlmRobertaEmbeddingsConfig {
  * Position ids follow fairseq: `cumsum(ids != pad) * (ids != pad) + pad`, so real tokens count from `pad + 1` (2)
  * and padding gets `pad` (1), whatever the padding side. Token types are always 0 (the pipeline passes none).
  */
-export class XlmRobertaEmbeddings extends ModuleLayer {
+export class XlmRobertaEmbeddings extends TokenEmbeddingsLayer {
   static readonly className = 'KdXlmRobertaEmbeddings';
   readonly cfg: XlmRobertaEmbeddingsConfig;
 
@@ -56,14 +50,8 @@ export class XlmRobertaEmbeddings extends ModuleLayer {
     this.built = true;
   }
 
-  override computeOutputShape(inputShape: InputShape): tf.Shape {
-    const [b, l] = firstShape(inputShape);
-    return [b, l, this.cfg.hidden];
-  }
-
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const ids = inputList(inputs)[0] as tf.Tensor2D;
-    checkTokenIds(ids, this.cfg.vocabSize, this.maxLength, this.name);
+    const ids = this.checkedIds(inputs, this.maxLength);
     return tf.tidy(() => {
       const pad = this.cfg.padTokenId;
       // Counting in float32 is exact far beyond any sequence length.

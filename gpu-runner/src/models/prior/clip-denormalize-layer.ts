@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { firstShape, type InputShape, ModuleLayer, type ModuleLayerArgs } from '../../layers/module-layer.js';
+import { inputList, type ModuleLayerArgs, ShapePreservingLayer } from '../../layers/module-layer.js';
 
 export interface ClipDenormalizeConfig {
   /** CLIP embedding width (768). */
@@ -10,7 +10,7 @@ export interface ClipDenormalizeConfig {
  * `PriorTransformer.post_process_latents`: `x * clip_std + clip_mean` (params `clip_mean`, `clip_std`, `[1, C]`,
  * at the checkpoint root). The prior denoises in a normalized space; the pipeline applies this once after the loop.
  */
-export class ClipDenormalizeLayer extends ModuleLayer {
+export class ClipDenormalizeLayer extends ShapePreservingLayer {
   static readonly className = 'KdClipDenormalize';
   readonly cfg: ClipDenormalizeConfig;
 
@@ -25,13 +25,9 @@ export class ClipDenormalizeLayer extends ModuleLayer {
     this.built = true;
   }
 
-  override computeOutputShape(inputShape: InputShape): tf.Shape {
-    return firstShape(inputShape);
-  }
-
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
-      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const x = inputList(inputs)[0];
       return tf.add(tf.mul(x, this.w('clip_std')), this.w('clip_mean'));
     });
   }

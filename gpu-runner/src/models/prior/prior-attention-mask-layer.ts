@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { firstShape, type InputShape } from '../../layers/module-layer.js';
+import { firstShape, type InputShape, inputList } from '../../layers/module-layer.js';
 import { PRIOR_MASK_VALUE } from './prior-config.js';
 
 export interface PriorAttentionMaskConfig {
@@ -33,7 +33,7 @@ export class PriorAttentionMaskLayer extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
-      const textMask = Array.isArray(inputs) ? inputs[0] : inputs;
+      const textMask = inputList(inputs)[0];
       const [b, t] = textMask.shape;
       if (t !== this.cfg.textTokens)
         throw new Error(`${this.name}: expected a [B, ${this.cfg.textTokens}] mask, got [${textMask.shape}]`);

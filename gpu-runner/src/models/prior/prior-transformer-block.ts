@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { firstShape, type InputShape, ModuleLayer, type ModuleLayerArgs } from '../../layers/module-layer.js';
+import { type ModuleLayerArgs, ShapePreservingLayer } from '../../layers/module-layer.js';
 import { gelu } from '../../ops/activations.js';
 import { multiHeadAttention } from '../../ops/attention.js';
 import { linear } from '../../ops/linear.js';
@@ -19,7 +19,7 @@ export interface PriorTransformerBlockConfig {
  * `to_q`/`to_k`/`to_v` are fused into one `[C, 3C]` weight (`attn1.to_qkv`) so the projection is a single 2-D matmul.
  * Inputs: `[h [B, N, C], mask [B, 1, N, N]]` (additive, see `PriorAttentionMaskLayer`).
  */
-export class PriorTransformerBlock extends ModuleLayer {
+export class PriorTransformerBlock extends ShapePreservingLayer {
   static readonly className = 'KdPriorTransformerBlock';
   readonly cfg: PriorTransformerBlockConfig;
 
@@ -57,10 +57,6 @@ export class PriorTransformerBlock extends ModuleLayer {
     this.param('ff.net.2.weight', [4 * c, c], 'ff.net.2.weight', 'linear');
     this.param('ff.net.2.bias', [c]);
     this.built = true;
-  }
-
-  override computeOutputShape(inputShape: InputShape): tf.Shape {
-    return firstShape(inputShape);
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
