@@ -3,18 +3,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ImageBytesError } from './errors.js';
 import { inflateZlib } from './inflate.js';
+import { concatBytes } from './png-chunks.js';
 import { zlibStored, zlibZeros } from './testing/index.js';
 
 function inflate(data: Uint8Array): Uint8Array {
   const pieces: Uint8Array[] = [];
   inflateZlib(data, (piece) => pieces.push(piece.slice()));
-  const out = new Uint8Array(pieces.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of pieces) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(...pieces);
 }
 
 /** Data that compresses in interesting ways: runs, repeats at many distances, noise. */
