@@ -248,8 +248,9 @@ describe('web playground (Chromium, local stack)', () => {
     await page.click('#cancel');
     await expect.poll(() => page.textContent('#status-text')).toBe('Cancelled.');
     gate.release();
-    expect(await page.isHidden('#cancel')).toBe(true);
-    expect(await page.isEnabled('#generate')).toBe(true);
+    // The page settles when the event stream reports the end, a moment after the cancel answer is shown.
+    await expect.poll(() => page.isHidden('#cancel')).toBe(true);
+    await expect.poll(() => page.isEnabled('#generate')).toBe(true);
     expect(await page.locator('#gallery li').count()).toBe(0);
     const key = await page.inputValue('#api-key');
     const stored = await fetch(`${stack.edge.url}/v1/jobs/${job.id}`, { headers: { authorization: `Bearer ${key}` } });
