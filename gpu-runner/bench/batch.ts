@@ -5,15 +5,9 @@
  * wall times and the images per second of each. Knobs: BATCH_SIZES (default "2,4"), BATCH_SIDE (pixels, 128),
  * BATCH_STEPS (decoder and prior steps, 10). `npm run bench -- batch`.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { GenerationParams } from '../src/pipelines/generation-request.js';
-import { KandinskyPipelines } from '../src/pipelines/kandinsky-pipelines.js';
-import { buildRandomModel } from '../src/service/random-model/build-random-model.js';
-import { useTestBackend } from '../test/helpers/backend.js';
-import { report, timeOnce } from './util.js';
+import { report, timeOnce, withRandomModelPipelines } from './util.js';
 
 const SIZES = (process.env.BATCH_SIZES ?? '2,4').split(',').map(Number);
 const SIDE = Number(process.env.BATCH_SIDE ?? 128);
@@ -29,38 +23,28 @@ const request = (i: number): GenerationParams => ({
   prior_steps: STEPS,
 });
 
-await useTestBackend();
-const dir = await mkdtemp(join(tmpdir(), 'kd-batch-bench-'));
-try {
-  const model = await buildRandomModel(join(dir, 'model'));
-  const pipelines = await KandinskyPipelines.load(model.dir);
-  try {
-    await pipelines.generateMany([request(0), request(1)]); // warm-up: kernels and layer constants
-    for (const size of SIZES) {
-      const requests = Array.from({ length: size }, (_, i) => request(i));
-      const sequentialS = await timeOnce(async () => {
-        for (const r of requests) await pipelines.generate(r);
-      });
-      const batchedS = await timeOnce(async () => {
-        await pipelines.generateMany(requests);
-      });
-      report({
-        name: 'pipeline.text2image.batch',
-        backend: tf.getBackend(),
-        model: 'random-weights small config',
-        size: `${SIDE}x${SIDE}`,
-        steps: STEPS,
-        prior_steps: STEPS,
-        jobs: size,
-        sequential_s: Math.round(sequentialS * 100) / 100,
-        batched_s: Math.round(batchedS * 100) / 100,
-        sequential_images_per_s: Math.round((size / sequentialS) * 100) / 100,
-        batched_images_per_s: Math.round((size / batchedS) * 100) / 100,
-      });
-    }
-  } finally {
-    pipelines.dispose();
+await withRandomModelPipelines(async (pipelines) => {
+  await pipelines.generateMany([request(0), request(1)]); // warm-up: kernels and layer constants
+  for (const size of SIZES) {
+    const requests = Array.from({ length: size }, (_, i) => request(i));
+    const sequentialS = await timeOnce(async () => {
+      for (const r of requests) await pipelines.generate(r);
+    });
+    const batchedS = await timeOnce(async () => {
+      await pipelines.generateMany(requests);
+    });
+    report({
+      name: 'pipeline.text2image.batch',
+      backend: tf.getBackend(),
+      model: 'random-weights small config',
+      size: `${SIDE}x${SIDE}`,
+      steps: STEPS,
+      prior_steps: STEPS,
+      jobs: size,
+      sequential_s: Math.round(sequentialS * 100) / 100,
+      batched_s: Math.round(batchedS * 100) / 100,
+      sequential_images_per_s: Math.round((size / sequentialS) * 100) / 100,
+      batched_images_per_s: Math.round((size / batchedS) * 100) / 100,
+    });
   }
-} finally {
-  await rm(dir, { recursive: true, force: true });
-}
+});

@@ -7,92 +7,76 @@
  * time per image with and without previews, time per preview, and a preview's cost in decoder steps.
  * `npm run bench -- previews`.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { GenerationParams } from '../src/pipelines/generation-request.js';
-import { KandinskyPipelines } from '../src/pipelines/kandinsky-pipelines.js';
-import { buildRandomModel } from '../src/service/random-model/build-random-model.js';
-import { useTestBackend } from '../test/helpers/backend.js';
-import { report } from './util.js';
+import { report, withRandomModelPipelines } from './util.js';
 
 const STEPS = 20;
 const REPEATS = 3;
 
 async function main(): Promise<void> {
-  await useTestBackend();
-  const dir = await mkdtemp(join(tmpdir(), 'kd-bench-previews-'));
-  try {
-    const model = await buildRandomModel(join(dir, 'model'));
-    const pipelines = await KandinskyPipelines.load(model.dir);
-    try {
-      for (const size of [64, 256]) {
-        const base: GenerationParams = {
-          task: 'text2image',
-          prompt: 'a lighthouse at dusk',
-          width: size,
-          height: size,
-          seed: 1,
-          steps: STEPS,
-          prior_steps: 2,
-        };
-        await pipelines.generate({ ...base, steps: 2, preview_every: 1 }, { onPreview: () => {} }); // warm-up
-        const variants: [string, Partial<GenerationParams>][] = [
-          ['none', {}],
-          ['partial_images_3', { partial_images: 3 }],
-          ['every_step', { preview_every: 1 }],
-        ];
-        const results: Record<string, { ms: number; decoderMs: number; previewMs: number; previews: number }> = {};
-        for (const [name, extra] of variants) {
-          let best = Number.POSITIVE_INFINITY;
-          let kept = { ms: 0, decoderMs: 0, previewMs: 0, previews: 0 };
-          for (let r = 0; r < REPEATS; r++) {
-            let previews = 0;
-            const start = performance.now();
-            const result = await pipelines.generate(
-              { ...base, ...extra },
-              {
-                onPreview: () => {
-                  previews++;
-                },
+  await withRandomModelPipelines(async (pipelines) => {
+    for (const size of [64, 256]) {
+      const base: GenerationParams = {
+        task: 'text2image',
+        prompt: 'a lighthouse at dusk',
+        width: size,
+        height: size,
+        seed: 1,
+        steps: STEPS,
+        prior_steps: 2,
+      };
+      await pipelines.generate({ ...base, steps: 2, preview_every: 1 }, { onPreview: () => {} }); // warm-up
+      const variants: [string, Partial<GenerationParams>][] = [
+        ['none', {}],
+        ['partial_images_3', { partial_images: 3 }],
+        ['every_step', { preview_every: 1 }],
+      ];
+      const results: Record<string, { ms: number; decoderMs: number; previewMs: number; previews: number }> = {};
+      for (const [name, extra] of variants) {
+        let best = Number.POSITIVE_INFINITY;
+        let kept = { ms: 0, decoderMs: 0, previewMs: 0, previews: 0 };
+        for (let r = 0; r < REPEATS; r++) {
+          let previews = 0;
+          const start = performance.now();
+          const result = await pipelines.generate(
+            { ...base, ...extra },
+            {
+              onPreview: () => {
+                previews++;
               },
-            );
-            const ms = performance.now() - start;
-            if (ms < best) {
-              best = ms;
-              kept = { ms, decoderMs: result.timingsMs.decoder, previewMs: result.timingsMs.preview ?? 0, previews };
-            }
+            },
+          );
+          const ms = performance.now() - start;
+          if (ms < best) {
+            best = ms;
+            kept = { ms, decoderMs: result.timingsMs.decoder, previewMs: result.timingsMs.preview ?? 0, previews };
           }
-          results[name] = kept;
         }
-        const stepMs = results.none.decoderMs / STEPS;
-        for (const [name, r] of Object.entries(results)) {
-          if (name === 'none') continue;
-          const perPreview = r.previewMs / r.previews;
-          report({
-            name: `previews.${name}`,
-            backend: tf.getBackend(),
-            model: 'random-small (npm start)',
-            size: `${size}x${size}`,
-            decoder_steps: STEPS,
-            previews: r.previews,
-            ms_per_image_without: Math.round(results.none.ms),
-            ms_per_image_with: Math.round(r.ms),
-            overhead_pct: Math.round(((r.ms - results.none.ms) / results.none.ms) * 1000) / 10,
-            ms_per_preview: Math.round(perPreview * 10) / 10,
-            decoder_step_ms: Math.round(stepMs * 10) / 10,
-            preview_in_decoder_steps: Math.round((perPreview / stepMs) * 100) / 100,
-            note: `best of ${REPEATS}; a preview is a MoVQ decode + encode of one image, uploads not included`,
-          });
-        }
+        results[name] = kept;
       }
-    } finally {
-      pipelines.dispose();
+      const stepMs = results.none.decoderMs / STEPS;
+      for (const [name, r] of Object.entries(results)) {
+        if (name === 'none') continue;
+        const perPreview = r.previewMs / r.previews;
+        report({
+          name: `previews.${name}`,
+          backend: tf.getBackend(),
+          model: 'random-small (npm start)',
+          size: `${size}x${size}`,
+          decoder_steps: STEPS,
+          previews: r.previews,
+          ms_per_image_without: Math.round(results.none.ms),
+          ms_per_image_with: Math.round(r.ms),
+          overhead_pct: Math.round(((r.ms - results.none.ms) / results.none.ms) * 1000) / 10,
+          ms_per_preview: Math.round(perPreview * 10) / 10,
+          decoder_step_ms: Math.round(stepMs * 10) / 10,
+          preview_in_decoder_steps: Math.round((perPreview / stepMs) * 100) / 100,
+          note: `best of ${REPEATS}; a preview is a MoVQ decode + encode of one image, uploads not included`,
+        });
+      }
     }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 await main();

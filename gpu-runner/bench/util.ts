@@ -1,5 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ModuleLayer } from '../src/layers/module-layer.js';
+import { KandinskyPipelines } from '../src/pipelines/kandinsky-pipelines.js';
+import { buildRandomModel } from '../src/service/random-model/build-random-model.js';
+import { useTestBackend } from '../test/helpers/backend.js';
 
 /** Prints one benchmark result as a JSON line (the format every `npm run bench` script uses). */
 export function report(result: Record<string, unknown>): void {
@@ -33,4 +39,24 @@ export async function timeOnce(fn: () => Promise<void> | void): Promise<number> 
   const start = performance.now();
   await fn();
   return (performance.now() - start) / 1000;
+}
+
+/**
+ * Runs `use` with the pipelines of the random-weight model `npm start` serves (built in a temp folder, on the test
+ * backend), then disposes them and removes the folder.
+ */
+export async function withRandomModelPipelines(use: (pipelines: KandinskyPipelines) => Promise<void>): Promise<void> {
+  await useTestBackend();
+  const dir = await mkdtemp(join(tmpdir(), 'kd-bench-model-'));
+  try {
+    const model = await buildRandomModel(join(dir, 'model'));
+    const pipelines = await KandinskyPipelines.load(model.dir);
+    try {
+      await use(pipelines);
+    } finally {
+      pipelines.dispose();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
